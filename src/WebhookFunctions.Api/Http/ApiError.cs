@@ -1,0 +1,13 @@
+using System.Text.Json.Serialization;
+
+namespace WebhookFunctions.Api.Http;
+
+/// <summary>The error envelope every non-2xx response carries.</summary>
+public sealed record ApiError(
+    string Error,
+    string Message,
+    int Code,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<ErrorDetail>? Details,
+    string RequestId);
+
+public sealed record ErrorDetail(string Field, string Message);

@@ -1,0 +1,47 @@
+using Microsoft.AspNetCore.Http;
+
+namespace WebhookFunctions.Api.Http;
+
+/// <summary>
+/// A request that cannot be served, with the status and message the client should see. Messages
+/// are written for clients: never put a secret, a key or an internal detail in one.
+/// </summary>
+public sealed class ApiException : Exception
+{
+    public ApiException(int statusCode, string? message = null, IReadOnlyList<ErrorDetail>? details = null)
+        : base(message ?? ApiErrors.DefaultMessage(statusCode))
+    {
+        StatusCode = statusCode;
+        Details = details is { Count: > 0 } ? details : null;
+    }
+
+    public ApiException() : this(StatusCodes.Status500InternalServerError)
+    {
+    }
+
+    public ApiException(string message) : this(StatusCodes.Status500InternalServerError, message)
+    {
+    }
+
+    public ApiException(string message, Exception innerException) : base(message, innerException)
+    {
+        StatusCode = StatusCodes.Status500InternalServerError;
+    }
+
+    public int StatusCode { get; }
+
+    public IReadOnlyList<ErrorDetail>? Details { get; }
+
+    public TimeSpan? RetryAfter { get; init; }
+
+    public static ApiException BadRequest(params ErrorDetail[] details) =>
+        new(StatusCodes.Status400BadRequest, null, details);
+
+    public static ApiException BadRequest(IReadOnlyList<ErrorDetail> details) =>
+        new(StatusCodes.Status400BadRequest, null, details);
+
+    public static ApiException NotFound(string message) => new(StatusCodes.Status404NotFound, message);
+
+    public static ApiException Conflict(string message, params ErrorDetail[] details) =>
+        new(StatusCodes.Status409Conflict, message, details);
+}

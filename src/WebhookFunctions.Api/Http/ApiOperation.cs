@@ -1,0 +1,33 @@
+namespace WebhookFunctions.Api.Http;
+
+/// <summary>One operation of the HTTP contract: its function name, method and route.</summary>
+public sealed record ApiOperation(string Name, string Method, string Route, bool Anonymous = false);
+
+/// <summary>
+/// The operations this build serves. Both hosts must expose exactly this set; the tests compare
+/// each host against it.
+/// </summary>
+public static class ApiOperations
+{
+    public const string CreateWebhook = nameof(CreateWebhook);
+    public const string ListWebhooks = nameof(ListWebhooks);
+    public const string GetWebhook = nameof(GetWebhook);
+    public const string UpdateWebhook = nameof(UpdateWebhook);
+    public const string DeleteWebhook = nameof(DeleteWebhook);
+    public const string ListEventTypes = nameof(ListEventTypes);
+    public const string Health = nameof(Health);
+
+    public static IReadOnlyList<ApiOperation> All { get; } =
+    [
+        new(CreateWebhook, "POST", Routes.Webhooks),
+        new(ListWebhooks, "GET", Routes.Webhooks),
+        new(GetWebhook, "GET", Routes.Webhook),
+        new(UpdateWebhook, "PATCH", Routes.Webhook),
+        new(DeleteWebhook, "DELETE", Routes.Webhook),
+        new(ListEventTypes, "GET", Routes.EventTypes),
+        new(Health, "GET", Routes.Health, Anonymous: true),
+    ];
+
+    public static bool IsAnonymous(string? operationName) =>
+        All.Any(o => o.Anonymous && string.Equals(o.Name, operationName, StringComparison.Ordinal));
+}

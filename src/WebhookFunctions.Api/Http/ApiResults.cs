@@ -1,0 +1,74 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Net.Http.Headers;
+
+namespace WebhookFunctions.Api.Http;
+
+/// <summary>
+/// Results that serialize with <see cref="ApiJson.Options"/>, so both hosts write identical bodies.
+/// </summary>
+public static class ApiResults
+{
+    public static IResult Ok<T>(T body, string? etag = null) => new JsonBodyResult<T>(StatusCodes.Status200OK, body, etag, null);
+
+    public static IResult Created<T>(string location, T body, string? etag = null) =>
+        new JsonBodyResult<T>(StatusCodes.Status201Created, body, etag, location);
+
+    public static IResult Json<T>(int statusCode, T body) => new JsonBodyResult<T>(statusCode, body, null, null);
+
+    public static IResult NoContent() => TypedResults.NoContent();
+
+    public static IResult Error(int statusCode, string? message = null, IReadOnlyList<ErrorDetail>? details = null, TimeSpan? retryAfter = null) =>
+        new ErrorResult(statusCode, message ?? ApiErrors.DefaultMessage(statusCode), details, retryAfter);
+
+    public static IResult From(ApiException exception) =>
+        new ErrorResult(exception.StatusCode, exception.Message, exception.Details, exception.RetryAfter);
+
+    private sealed class JsonBodyResult<T>(int statusCode, T body, string? etag, string? location) : IResult, IStatusCodeHttpResult
+    {
+        public int? StatusCode => statusCode;
+
+        public async Task ExecuteAsync(HttpContext httpContext)
+        {
+            var response = httpContext.Response;
+            response.StatusCode = statusCode;
+            response.ContentType = "application/json; charset=utf-8";
+            if (etag is not null)
+            {
+                response.Headers[HeaderNames.ETag] = etag;
+            }
+
+            if (location is not null)
+            {
+                response.Headers[HeaderNames.Location] = location;
+            }
+
+            await JsonSerializer.SerializeAsync(response.Body, body, ApiJson.Options, httpContext.RequestAborted);
+        }
+    }
+
+    private sealed class ErrorResult(int statusCode, string message, IReadOnlyList<ErrorDetail>? details, TimeSpan? retryAfter)
+        : IResult, IStatusCodeHttpResult
+    {
+        public int? StatusCode => statusCode;
+
+        public async Task ExecuteAsync(HttpContext httpContext)
+        {
+            var response = httpContext.Response;
+            response.StatusCode = statusCode;
+            response.ContentType = "application/json; charset=utf-8";
+            if (statusCode == StatusCodes.Status401Unauthorized)
+            {
+                response.Headers[HeaderNames.WWWAuthenticate] = "Bearer";
+            }
+
+            if (retryAfter is { } delay)
+            {
+                response.Headers[HeaderNames.RetryAfter] = ((int)Math.Ceiling(delay.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            }
+
+            var error = new ApiError(ApiErrors.Title(statusCode), message, statusCode, details, RequestIds.Get(httpContext));
+            await JsonSerializer.SerializeAsync(response.Body, error, ApiJson.Options, CancellationToken.None);
+        }
+    }
+}

@@ -1,0 +1,17 @@
+namespace WebhookFunctions.Api.Secrets;
+
+/// <summary>Where signing secrets live: Key Vault in Azure, an encrypted Azurite table in Development.</summary>
+public interface ISecretStore
+{
+    /// <summary>Stores a new version of <paramref name="name"/> and returns that version's id.</summary>
+    Task<string> SetAsync(string name, string value, IReadOnlyDictionary<string, string> tags, CancellationToken cancellationToken);
+
+    /// <summary>Reads one version (the latest when <paramref name="version"/> is null); null when absent.</summary>
+    Task<string?> GetAsync(string name, string? version, CancellationToken cancellationToken);
+
+    /// <summary>Deletes every version of <paramref name="name"/>. Deleting an absent name succeeds.</summary>
+    Task DeleteAsync(string name, CancellationToken cancellationToken);
+
+    /// <summary>Proves the store answers and accepts our identity, without reading any secret.</summary>
+    Task ProbeAsync(CancellationToken cancellationToken);
+}

@@ -1,0 +1,94 @@
+using Microsoft.AspNetCore.Http;
+using WebhookFunctions.Api.Auth;
+using WebhookFunctions.Api.Events;
+using WebhookFunctions.Api.Http;
+
+namespace WebhookFunctions.Api.Webhooks;
+
+/// <summary>
+/// The webhook operations as host-neutral handlers: both the Functions app and the standalone host
+/// call these with the request's <see cref="HttpContext"/> and route values.
+/// </summary>
+public sealed class WebhookEndpoints(ApiExecution execution, WebhookService webhooks, WebhookValidator validator, EventCatalog catalog)
+{
+    public Task<IResult> CreateAsync(HttpContext httpContext, string applicationId) =>
+        execution.RunAsync(httpContext, async cancellationToken =>
+        {
+            var caller = Caller.Of(httpContext);
+            Ids(applicationId);
+            using var body = await RequestBody.ReadObjectAsync(httpContext.Request, required: true, cancellationToken);
+            var draft = validator.ParseCreate(body!.RootElement);
+            var (webhook, secret) = await webhooks.CreateAsync(caller, applicationId, draft, cancellationToken);
+            var response = WebhookService.ToResponse(webhook) with { SigningSecret = secret };
+            return ApiResults.Created(LocationOf(webhook), response, ETags.ToHttp(webhook.ETag));
+        });
+
+    public Task<IResult> ListAsync(HttpContext httpContext, string applicationId) =>
+        execution.RunAsync(httpContext, async cancellationToken =>
+        {
+            var caller = Caller.Of(httpContext);
+            Ids(applicationId);
+            var (limit, after) = PageTokens.ReadQuery(httpContext.Request);
+            var page = await webhooks.ListAsync(caller, applicationId, limit, after, cancellationToken);
+            return ApiResults.Ok(new Page<WebhookResponse>(page.Items.Select(WebhookService.ToResponse).ToList(), page.NextPageToken));
+        });
+
+    public Task<IResult> GetAsync(HttpContext httpContext, string applicationId, string webhookId) =>
+        execution.RunAsync(httpContext, async cancellationToken =>
+        {
+            var webhook = await webhooks.GetAsync(Caller.Of(httpContext), applicationId, webhookId, cancellationToken);
+            return ApiResults.Ok(WebhookService.ToResponse(webhook), ETags.ToHttp(webhook.ETag));
+        });
+
+    public Task<IResult> UpdateAsync(HttpContext httpContext, string applicationId, string webhookId) =>
+        execution.RunAsync(httpContext, async cancellationToken =>
+        {
+            var caller = Caller.Of(httpContext);
+            Ids(applicationId, webhookId);
+            var ifMatch = ETags.ReadIfMatch(httpContext.Request);
+            using var body = await RequestBody.ReadObjectAsync(httpContext.Request, required: true, cancellationToken);
+            var patch = validator.ParsePatch(body!.RootElement);
+            var webhook = await webhooks.UpdateAsync(caller, applicationId, webhookId, patch, ifMatch, cancellationToken);
+            return ApiResults.Ok(WebhookService.ToResponse(webhook), ETags.ToHttp(webhook.ETag));
+        });
+
+    public Task<IResult> DeleteAsync(HttpContext httpContext, string applicationId, string webhookId) =>
+        execution.RunAsync(httpContext, async cancellationToken =>
+        {
+            var caller = Caller.Of(httpContext);
+            var ifMatch = ETags.ReadIfMatch(httpContext.Request);
+            await webhooks.DeleteAsync(caller, applicationId, webhookId, ifMatch, cancellationToken);
+            return ApiResults.NoContent();
+        });
+
+    public Task<IResult> ListEventTypesAsync(HttpContext httpContext) =>
+        execution.RunAsync(httpContext, _ =>
+        {
+            Caller.Of(httpContext);
+            var body = new EventTypeList(catalog.Names.Select(n => new EventTypeResponse(n)).ToList());
+            return Task.FromResult(ApiResults.Ok(body));
+        });
+
+    private static string LocationOf(WebhookEntity webhook) =>
+        $"/{Routes.Prefix}/v1/applications/{webhook.ApplicationId}/webhooks/{webhook.WebhookId}";
+
+    /// <summary>Checks route ids before the body is read, so a bad id is reported as such.</summary>
+    private static void Ids(string applicationId, string? webhookId = null)
+    {
+        var errors = new List<ErrorDetail>();
+        if (!Storage.Ids.IsValid(applicationId))
+        {
+            errors.Add(new ErrorDetail("applicationId", "Must be a lowercase UUID"));
+        }
+
+        if (webhookId is not null && !Storage.Ids.IsValid(webhookId))
+        {
+            errors.Add(new ErrorDetail("webhookId", "Must be a lowercase UUID"));
+        }
+
+        if (errors.Count > 0)
+        {
+            throw ApiException.BadRequest(errors);
+        }
+    }
+}

@@ -1,0 +1,238 @@
+using System.Text.Json;
+using Microsoft.Extensions.Options;
+using WebhookFunctions.Api.Events;
+using WebhookFunctions.Api.Http;
+
+namespace WebhookFunctions.Api.Webhooks;
+
+/// <summary>
+/// Reads webhook bodies field by field. Every problem is collected, so one 400 lists them all;
+/// read-only and unknown properties are refused rather than silently ignored.
+/// </summary>
+public sealed class WebhookValidator(IOptions<WebhookOptions> options, EventCatalog catalog)
+{
+    public const int MaxDescriptionLength = 500;
+    public const int MaxEvents = 100;
+
+    private static readonly HashSet<string> ReadOnly = new(StringComparer.Ordinal)
+    {
+        "id", "applicationId", "signingSecret", "keyFingerprint", "lastTestAt", "lastTestStatus", "createdAt", "updatedAt",
+    };
+
+    private readonly WebhookOptions _options = options.Value;
+
+    public WebhookDraft ParseCreate(JsonElement body)
+    {
+        var errors = new List<ErrorDetail>();
+        string? url = null;
+        string? description = null;
+        var isActive = true;
+        IReadOnlyList<string> events = [EventCatalog.All];
+        var sawUrl = false;
+
+        foreach (var property in body.EnumerateObject())
+        {
+            switch (property.Name)
+            {
+                case "url":
+                    sawUrl = true;
+                    url = ReadUrl(property.Value, errors);
+                    break;
+                case "description":
+                    description = ReadDescription(property.Value, errors);
+                    break;
+                case "isActive":
+                    isActive = ReadBoolean(property.Value, "isActive", errors) ?? isActive;
+                    break;
+                case "subscribedEvents":
+                    events = property.Value.ValueKind == JsonValueKind.Null ? events : ReadEvents(property.Value, errors) ?? events;
+                    break;
+                default:
+                    errors.Add(Unrecognised(property.Name));
+                    break;
+            }
+        }
+
+        if (!sawUrl)
+        {
+            errors.Add(new ErrorDetail("url", "Is required"));
+        }
+
+        return errors.Count > 0 ? throw ApiException.BadRequest(errors) : new WebhookDraft(url!, description, isActive, events);
+    }
+
+    public WebhookPatch ParsePatch(JsonElement body)
+    {
+        var errors = new List<ErrorDetail>();
+        string? url = null;
+        string? description = null;
+        var hasDescription = false;
+        bool? isActive = null;
+        IReadOnlyList<string>? events = null;
+        var recognised = 0;
+
+        foreach (var property in body.EnumerateObject())
+        {
+            switch (property.Name)
+            {
+                case "url":
+                    recognised++;
+                    url = ReadUrl(property.Value, errors);
+                    break;
+                case "description":
+                    recognised++;
+                    hasDescription = true;
+                    description = ReadDescription(property.Value, errors);
+                    break;
+                case "isActive":
+                    recognised++;
+                    isActive = ReadBoolean(property.Value, "isActive", errors);
+                    break;
+                case "subscribedEvents":
+                    recognised++;
+                    events = ReadEvents(property.Value, errors);
+                    break;
+                default:
+                    errors.Add(Unrecognised(property.Name));
+                    break;
+            }
+        }
+
+        if (recognised == 0 && errors.Count == 0)
+        {
+            errors.Add(new ErrorDetail("body", "Must contain at least one of url, description, isActive, subscribedEvents"));
+        }
+
+        return errors.Count > 0 ? throw ApiException.BadRequest(errors) : new WebhookPatch(url, hasDescription, description, isActive, events);
+    }
+
+    private string? ReadUrl(JsonElement value, List<ErrorDetail> errors)
+    {
+        if (value.ValueKind != JsonValueKind.String)
+        {
+            errors.Add(new ErrorDetail("url", "Must be a string"));
+            return null;
+        }
+
+        var raw = ReadString(value, "url", errors);
+        if (raw is null)
+        {
+            return null;
+        }
+
+        var uri = WebhookUrlRules.Check(raw, _options.AllowInsecureUrls, _options.AllowPrivateNetworks, out var error);
+        if (uri is null)
+        {
+            errors.Add(new ErrorDetail("url", error!));
+            return null;
+        }
+
+        return WebhookUrlRules.Normalize(uri);
+    }
+
+    private static string? ReadDescription(JsonElement value, List<ErrorDetail> errors)
+    {
+        if (value.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+
+        if (value.ValueKind != JsonValueKind.String)
+        {
+            errors.Add(new ErrorDetail("description", "Must be a string or null"));
+            return null;
+        }
+
+        var text = ReadString(value, "description", errors);
+        if (text is null)
+        {
+            return null;
+        }
+
+        if (text.EnumerateRunes().Count() > MaxDescriptionLength)
+        {
+            errors.Add(new ErrorDetail("description", $"Must be at most {MaxDescriptionLength} characters"));
+        }
+        else if (text.Any(char.IsControl))
+        {
+            errors.Add(new ErrorDetail("description", "Must not contain control characters"));
+        }
+
+        return text;
+    }
+
+    private static bool? ReadBoolean(JsonElement value, string field, List<ErrorDetail> errors)
+    {
+        if (value.ValueKind is JsonValueKind.True or JsonValueKind.False)
+        {
+            return value.GetBoolean();
+        }
+
+        errors.Add(new ErrorDetail(field, "Must be true or false"));
+        return null;
+    }
+
+    private IReadOnlyList<string>? ReadEvents(JsonElement value, List<ErrorDetail> errors)
+    {
+        if (value.ValueKind != JsonValueKind.Array)
+        {
+            errors.Add(new ErrorDetail("subscribedEvents", "Must be an array of event type names"));
+            return null;
+        }
+
+        if (value.GetArrayLength() > MaxEvents)
+        {
+            errors.Add(new ErrorDetail("subscribedEvents", $"Must have at most {MaxEvents} entries"));
+            return null;
+        }
+
+        var names = new List<string>();
+        var unknown = new List<string>();
+        foreach (var item in value.EnumerateArray())
+        {
+            if (item.ValueKind != JsonValueKind.String || ReadString(item, "subscribedEvents", errors) is not { } name)
+            {
+                errors.Add(new ErrorDetail("subscribedEvents", "Every entry must be a string"));
+                return null;
+            }
+
+            if (name != EventCatalog.All && !catalog.Contains(name))
+            {
+                unknown.Add(name.Length > 100 ? name[..100] + "…" : name);
+            }
+            else if (!names.Contains(name, StringComparer.Ordinal))
+            {
+                names.Add(name);
+            }
+        }
+
+        if (unknown.Count > 0)
+        {
+            errors.Add(new ErrorDetail("subscribedEvents", "Unknown event types: " + string.Join(", ", unknown.Distinct(StringComparer.Ordinal))));
+            return null;
+        }
+
+        return names.Count == 0 || names.Contains(EventCatalog.All) ? [EventCatalog.All] : names;
+    }
+
+    private static string? ReadString(JsonElement value, string field, List<ErrorDetail> errors)
+    {
+        try
+        {
+            return value.GetString();
+        }
+        catch (InvalidOperationException)
+        {
+            errors.Add(new ErrorDetail(field, "Must be valid Unicode text"));
+            return null;
+        }
+    }
+
+    private static ErrorDetail Unrecognised(string name)
+    {
+        var shown = name.Length > 64 ? name[..64] + "…" : name;
+        return ReadOnly.Contains(name)
+            ? new ErrorDetail(shown, "Is read-only")
+            : new ErrorDetail(shown, "Is not a recognised property");
+    }
+}

@@ -17,6 +17,9 @@ public static class ApiJson
         var options = new JsonSerializerOptions(JsonSerializerDefaults.Web)
         {
             DefaultIgnoreCondition = JsonIgnoreCondition.Never,
+            // Bodies are served as application/json, never embedded in HTML, so '+' and quotes can stay readable.
+            Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+            TypeInfoResolver = new System.Text.Json.Serialization.Metadata.DefaultJsonTypeInfoResolver(),
         };
         options.Converters.Add(new UtcMillisecondsConverter());
         options.MakeReadOnly();

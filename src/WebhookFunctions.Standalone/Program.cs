@@ -1,0 +1,3 @@
+using WebhookFunctions.Standalone;
+
+await StandaloneApp.Build(args).RunAsync();

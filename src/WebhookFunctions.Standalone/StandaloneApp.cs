@@ -1,0 +1,25 @@
+using WebhookFunctions.Api.Hosting;
+using WebhookFunctions.Standalone.Development;
+
+namespace WebhookFunctions.Standalone;
+
+/// <summary>The standalone host: the library's endpoints on plain ASP.NET Core.</summary>
+public static class StandaloneApp
+{
+    /// <param name="configure">Lets tests adjust the builder (configuration, services) before it is built.</param>
+    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
+    {
+        var builder = WebApplication.CreateBuilder(args);
+        configure?.Invoke(builder);
+
+        // Hosted services start in registration order: Azurite must listen before the tables are created.
+        builder.Services.AddDevelopmentAzurite(builder.Configuration, builder.Environment);
+        builder.Services.AddWebhookApi(builder.Configuration, builder.Environment);
+        builder.Services.AddDemoSeed(builder.Configuration, builder.Environment);
+
+        var app = builder.Build();
+        app.UseWebhookApi();
+        app.MapWebhookApi();
+        return app;
+    }
+}

@@ -1,0 +1,31 @@
+using WebhookFunctions.Api.Health;
+using WebhookFunctions.Api.Http;
+using WebhookFunctions.Api.Webhooks;
+
+namespace WebhookFunctions.Standalone;
+
+/// <summary>The route table: each operation mapped to the same handler its Azure Function calls.</summary>
+public static class WebhookApiRoutes
+{
+    public static IEndpointRouteBuilder MapWebhookApi(this IEndpointRouteBuilder endpoints)
+    {
+        var api = endpoints.MapGroup("/" + Routes.Prefix);
+
+        api.MapPost(Routes.Webhooks, (HttpContext context, string applicationId, WebhookEndpoints handlers) =>
+            handlers.CreateAsync(context, applicationId)).WithName(ApiOperations.CreateWebhook);
+        api.MapGet(Routes.Webhooks, (HttpContext context, string applicationId, WebhookEndpoints handlers) =>
+            handlers.ListAsync(context, applicationId)).WithName(ApiOperations.ListWebhooks);
+        api.MapGet(Routes.Webhook, (HttpContext context, string applicationId, string webhookId, WebhookEndpoints handlers) =>
+            handlers.GetAsync(context, applicationId, webhookId)).WithName(ApiOperations.GetWebhook);
+        api.MapPatch(Routes.Webhook, (HttpContext context, string applicationId, string webhookId, WebhookEndpoints handlers) =>
+            handlers.UpdateAsync(context, applicationId, webhookId)).WithName(ApiOperations.UpdateWebhook);
+        api.MapDelete(Routes.Webhook, (HttpContext context, string applicationId, string webhookId, WebhookEndpoints handlers) =>
+            handlers.DeleteAsync(context, applicationId, webhookId)).WithName(ApiOperations.DeleteWebhook);
+        api.MapGet(Routes.EventTypes, (HttpContext context, WebhookEndpoints handlers) =>
+            handlers.ListEventTypesAsync(context)).WithName(ApiOperations.ListEventTypes);
+        api.MapGet(Routes.Health, (HttpContext context, HealthEndpoints handlers) =>
+            handlers.GetAsync(context)).WithName(ApiOperations.Health);
+
+        return endpoints;
+    }
+}

@@ -6,16 +6,17 @@ namespace WebhookFunctions.Standalone;
 /// <summary>The standalone host: the library's endpoints on plain ASP.NET Core.</summary>
 public static class StandaloneApp
 {
-    /// <param name="configure">Lets tests adjust the builder (configuration, services) before it is built.</param>
+    /// <param name="args">Command-line arguments, which also carry configuration (<c>--Section:Key=value</c>).</param>
+    /// <param name="configure">Lets tests adjust the registered services and logging before the app is built.</param>
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
         var builder = WebApplication.CreateBuilder(args);
-        configure?.Invoke(builder);
 
         // Hosted services start in registration order: Azurite must listen before the tables are created.
         builder.Services.AddDevelopmentAzurite(builder.Configuration, builder.Environment);
         builder.Services.AddWebhookApi(builder.Configuration, builder.Environment);
         builder.Services.AddDemoSeed(builder.Configuration, builder.Environment);
+        configure?.Invoke(builder);
 
         var app = builder.Build();
         app.UseWebhookApi();

@@ -1,0 +1,161 @@
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using WebhookFunctions.Api.Auth;
+using WebhookFunctions.Api.Hosting;
+using WebhookFunctions.Api.Http;
+using WebhookFunctions.Api.Storage;
+using WebhookFunctions.Api.Tenancy;
+
+namespace WebhookFunctions.Admin;
+
+/// <summary>
+/// The operator CLI. It builds the same services as the hosts from the same configuration and calls
+/// the same library code the API does. Exit codes: 0 done, 1 failed (e.g. no such merchant), 2 usage.
+/// </summary>
+public static class AdminCli
+{
+    public const string Usage = """
+        Usage: webhook-admin <command> [--json]
+          merchant create --name NAME
+          app create --merchant ID --name NAME
+          key create --merchant ID --name NAME [--expires-at ISO-8601]
+          key list --merchant ID
+          key revoke --merchant ID --id KEYID
+        Configuration as for the hosts: appsettings.{Environment}.json, then environment variables
+        such as Storage__ConnectionString or Storage__TableServiceUri.
+        """;
+
+    public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, Action<IConfigurationBuilder>? configure = null)
+    {
+        CommandLine command;
+        try
+        {
+            command = CommandLine.Parse(args);
+            if (command.Words.Length != 2)
+            {
+                throw new UsageException("Expected a command such as 'merchant create'.");
+            }
+        }
+        catch (UsageException exception)
+        {
+            await stderr.WriteLineAsync(exception.Message + Environment.NewLine + Usage);
+            return 2;
+        }
+
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { ContentRootPath = AppContext.BaseDirectory });
+        configure?.Invoke(builder.Configuration);
+        builder.Logging.ClearProviders();
+        builder.Logging.AddConsole(options => options.LogToStandardErrorThreshold = LogLevel.Trace).SetMinimumLevel(LogLevel.Warning);
+        builder.Services.AddWebhookApi(builder.Configuration, builder.Environment);
+        using var host = builder.Build();
+        var services = host.Services;
+        using var cancellation = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+
+        try
+        {
+            await services.GetRequiredService<Tables>().CreateAllAsync(cancellation.Token);
+            var result = await DispatchAsync(command, services, cancellation.Token);
+            await stdout.WriteLineAsync(command.Json ? JsonSerializer.Serialize(result, result.GetType(), ApiJson.Options) : Describe(result));
+            return 0;
+        }
+        catch (UsageException exception)
+        {
+            await stderr.WriteLineAsync(exception.Message + Environment.NewLine + Usage);
+            return 2;
+        }
+        catch (ApiException exception) when (exception.StatusCode == 400)
+        {
+            var details = exception.Details is null ? string.Empty : " " + string.Join("; ", exception.Details.Select(d => $"--{Option(d.Field)}: {d.Message}"));
+            await stderr.WriteLineAsync(exception.Message + "." + details + Environment.NewLine + Usage);
+            return 2;
+        }
+        catch (ApiException exception)
+        {
+            await stderr.WriteLineAsync(exception.Message);
+            return 1;
+        }
+        catch (Exception exception) when (exception is Azure.RequestFailedException or HttpRequestException or OperationCanceledException or AggregateException)
+        {
+            await stderr.WriteLineAsync($"Storage could not be reached or refused the request ({exception.GetType().Name}). Check Storage settings and that Azurite or Azure is up.");
+            return 1;
+        }
+    }
+
+    private static async Task<object> DispatchAsync(CommandLine command, IServiceProvider services, CancellationToken cancellationToken)
+    {
+        var merchants = services.GetRequiredService<MerchantService>();
+        switch ($"{command.Words[0]} {command.Words[1]}")
+        {
+            case "merchant create":
+                command.AllowOnly("name");
+                return await merchants.CreateAsync(command.Required("name"), cancellationToken);
+            case "app create":
+            {
+                command.AllowOnly("merchant", "name");
+                var merchant = await merchants.RequireAsync(command.Required("merchant"), cancellationToken);
+                return await services.GetRequiredService<ApplicationService>().CreateAsync(merchant.Id, command.Required("name"), cancellationToken);
+            }
+
+            case "key create":
+            {
+                command.AllowOnly("merchant", "name", "expires-at");
+                var merchant = await merchants.RequireAsync(command.Required("merchant"), cancellationToken);
+                var expiresAt = ParseTimestamp(command.Optional("expires-at"));
+                return await services.GetRequiredService<ApiKeyService>().CreateAsync(merchant.Id, command.Required("name"), expiresAt, cancellationToken);
+            }
+
+            case "key list":
+            {
+                command.AllowOnly("merchant");
+                var merchant = await merchants.RequireAsync(command.Required("merchant"), cancellationToken);
+                return new KeyList(await services.GetRequiredService<ApiKeyService>().ListAsync(merchant.Id, cancellationToken));
+            }
+
+            case "key revoke":
+            {
+                command.AllowOnly("merchant", "id");
+                var merchant = await merchants.RequireAsync(command.Required("merchant"), cancellationToken);
+                // Operators may revoke a merchant's last key (a leaked key must die); the API refuses that to merchants.
+                return await services.GetRequiredService<ApiKeyService>().RevokeAsync(merchant.Id, command.Required("id"), allowLastActive: true, cancellationToken);
+            }
+
+            default:
+                throw new UsageException($"Unknown command '{command.Words[0]} {command.Words[1]}'.");
+        }
+    }
+
+    private static DateTimeOffset? ParseTimestamp(string? value)
+    {
+        if (value is null)
+        {
+            return null;
+        }
+
+        return DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed)
+            ? parsed
+            : throw new UsageException("--expires-at must be an ISO 8601 timestamp, e.g. 2027-01-31T00:00:00Z.");
+    }
+
+    private static string Option(string field) => field == "expiresAt" ? "expires-at" : field;
+
+    private static string Describe(object result) => result switch
+    {
+        Merchant m => $"Merchant {m.Id} \"{m.Name}\" created {ApiJson.Format(m.CreatedAt)}",
+        Application a => $"Application {a.Id} \"{a.Name}\" for merchant {a.MerchantId} created {ApiJson.Format(a.CreatedAt)}",
+        CreatedApiKey k => $"API key {k.Id} \"{k.Name}\"\n  {k.Key}\n  (shown once; only its hash is stored)",
+        KeyList list => list.Items.Count == 0
+            ? "No API keys."
+            : string.Join(Environment.NewLine, list.Items.Select(k =>
+                $"{k.Id}  {k.KeyPrefix}…  \"{k.Name}\"  created {ApiJson.Format(k.CreatedAt)}"
+                + (k.RevokedAt is { } r ? $"  revoked {ApiJson.Format(r)}" : string.Empty)
+                + (k.ExpiresAt is { } e ? $"  expires {ApiJson.Format(e)}" : string.Empty))),
+        RevokedApiKey r => $"API key {r.Id} revoked {ApiJson.Format(r.RevokedAt)}",
+        _ => result.ToString() ?? string.Empty,
+    };
+
+    private sealed record KeyList(IReadOnlyList<ApiKeyInfo> Items);
+}

@@ -1,0 +1,3 @@
+using WebhookFunctions.Admin;
+
+return await AdminCli.RunAsync(args, Console.Out, Console.Error);

@@ -1,0 +1,56 @@
+using System.Security.Cryptography;
+using WebhookFunctions.Api.Development;
+
+namespace WebhookFunctions.Tests.Infrastructure;
+
+/// <summary>
+/// One Azurite for the whole run: in memory, on a free port, with an account key made up for this
+/// run (so no well-known key is written anywhere), and one standalone host over it. Tests that need
+/// other settings start their own host on the same Azurite.
+/// </summary>
+public sealed class ApiFixture : IAsyncLifetime
+{
+    private AzuriteProcess? _azurite;
+
+    public string ConnectionString { get; private set; } = string.Empty;
+
+    public TestHost Host { get; private set; } = null!;
+
+    public int AzuritePort => _azurite!.Port;
+
+    public async Task InitializeAsync()
+    {
+        var tools = AzuriteProcess.FindToolDirectory(AppContext.BaseDirectory)
+            ?? throw new InvalidOperationException("tools/azurite not found above the test output folder.");
+        var accountKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(64));
+        _azurite = await AzuriteProcess.StartAsync(tools, AzuriteProcess.FreePort(), dataDirectory: null,
+            accounts: $"devstoreaccount1:{accountKey}", log: null, CancellationToken.None);
+        ConnectionString = ConnectionStringFor(_azurite.Port, accountKey);
+        Host = await StartHostAsync();
+    }
+
+    public static string ConnectionStringFor(int port, string accountKey) =>
+        $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={accountKey};TableEndpoint=http://127.0.0.1:{port}/devstoreaccount1;";
+
+    /// <summary>Starts another standalone host on this Azurite; <paramref name="settings"/> are <c>Key=value</c> overrides.</summary>
+    public Task<TestHost> StartHostAsync(params string[] settings) => TestHost.StartAsync(ConnectionString, settings);
+
+    public async Task DisposeAsync()
+    {
+        if (Host is not null)
+        {
+            await Host.DisposeAsync();
+        }
+
+        if (_azurite is not null)
+        {
+            await _azurite.DisposeAsync();
+        }
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class ApiTestGroup : ICollectionFixture<ApiFixture>
+{
+    public const string Name = "api";
+}

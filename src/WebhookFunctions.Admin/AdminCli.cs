@@ -103,8 +103,8 @@ public static class AdminCli
             case "key create":
             {
                 command.AllowOnly("merchant", "name", "expires-at");
-                var merchant = await merchants.RequireAsync(command.Required("merchant"), cancellationToken);
                 var expiresAt = ParseTimestamp(command.Optional("expires-at"));
+                var merchant = await merchants.RequireAsync(command.Required("merchant"), cancellationToken);
                 return await services.GetRequiredService<ApiKeyService>().CreateAsync(merchant.Id, command.Required("name"), expiresAt, cancellationToken);
             }
 

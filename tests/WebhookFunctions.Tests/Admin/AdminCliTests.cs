@@ -1,0 +1,104 @@
+using System.Net;
+using System.Text.Json;
+using Microsoft.Extensions.Configuration;
+using WebhookFunctions.Admin;
+using WebhookFunctions.Tests.Infrastructure;
+
+namespace WebhookFunctions.Tests.Admin;
+
+[Collection(ApiTestGroup.Name)]
+public sealed class AdminCliTests(ApiFixture fixture)
+{
+    private async Task<(int Exit, string Out, string Err)> RunAsync(params string[] args)
+    {
+        using var stdout = new StringWriter();
+        using var stderr = new StringWriter();
+        var exit = await AdminCli.RunAsync(args, stdout, stderr, config => config.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Storage:ConnectionString"] = fixture.ConnectionString,
+            // The CLI never touches secrets, but it builds the same services as the hosts.
+            ["KeyVault:VaultUri"] = "https://unused.vault.azure.net",
+        }));
+        return (exit, stdout.ToString(), stderr.ToString());
+    }
+
+    [Fact]
+    public async Task An_operator_can_onboard_a_merchant_whose_key_then_works_over_http()
+    {
+        var merchant = await RunAsync("merchant", "create", "--name", "Acme", "--json");
+        var merchantJson = JsonDocument.Parse(merchant.Out).RootElement;
+        var merchantId = merchantJson.GetProperty("id").GetString()!;
+        var app = await RunAsync("app", "create", "--merchant", merchantId, "--name", "Checkout", "--json");
+        var appJson = JsonDocument.Parse(app.Out).RootElement;
+        var key = await RunAsync("key", "create", "--merchant", merchantId, "--name", "prod", "--json");
+        var keyJson = JsonDocument.Parse(key.Out).RootElement;
+
+        Assert.Equal(0, merchant.Exit);
+        Assert.Equal(["id", "name", "createdAt"], merchantJson.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(0, app.Exit);
+        Assert.Equal(["id", "merchantId", "name", "createdAt"], appJson.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(0, key.Exit);
+        Assert.Equal(["id", "key", "keyPrefix", "name", "createdAt", "expiresAt"], keyJson.EnumerateObject().Select(p => p.Name));
+
+        using var client = fixture.Host.Client(keyJson.GetProperty("key").GetString());
+        using var response = await client.GetAsync($"/api/v1/applications/{appJson.GetProperty("id").GetString()}/webhooks");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task Key_list_shows_metadata_only_and_revoke_stops_the_key()
+    {
+        var tenant = await fixture.Host.NewTenantAsync();
+
+        var list = await RunAsync("key", "list", "--merchant", tenant.MerchantId, "--json");
+        var revoke = await RunAsync("key", "revoke", "--merchant", tenant.MerchantId, "--id", tenant.KeyId, "--json");
+        using var response = await fixture.Host.Client(tenant.ApiKey).GetAsync(tenant.WebhooksPath);
+
+        Assert.Equal(0, list.Exit);
+        Assert.DoesNotContain(tenant.ApiKey, list.Out, StringComparison.Ordinal);
+        var item = JsonDocument.Parse(list.Out).RootElement.GetProperty("items").EnumerateArray().Single();
+        Assert.Equal(tenant.ApiKey[..12], item.GetProperty("keyPrefix").GetString());
+        Assert.Equal(0, revoke.Exit);
+        Assert.Equal(tenant.KeyId, JsonDocument.Parse(revoke.Out).RootElement.GetProperty("id").GetString());
+        await response.AssertErrorAsync(401);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("merchant")]
+    [InlineData("merchant create")]
+    [InlineData("merchant create --name")]
+    [InlineData("merchant delete --name x")]
+    [InlineData("merchant create --name x --colour red")]
+    [InlineData("key create --merchant 0193f1c2-0000-7000-8000-000000000000 --name k --expires-at soon")]
+    public async Task Bad_arguments_print_usage_and_exit_2(string commandLine)
+    {
+        var (exit, stdout, stderr) = await RunAsync(commandLine.Split(' ', StringSplitOptions.RemoveEmptyEntries));
+
+        Assert.Equal(2, exit);
+        Assert.Empty(stdout);
+        Assert.Contains("Usage:", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_missing_merchant_exits_1_with_a_clear_message()
+    {
+        var (exit, stdout, stderr) = await RunAsync("app", "create", "--merchant", "0193f1c2-0000-7000-8000-000000000000", "--name", "x", "--json");
+
+        Assert.Equal(1, exit);
+        Assert.Empty(stdout);
+        Assert.Contains("0193f1c2-0000-7000-8000-000000000000", stderr, StringComparison.Ordinal);
+        Assert.Contains("does not exist", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Expires_at_in_the_past_is_refused()
+    {
+        var tenant = await fixture.Host.NewTenantAsync();
+
+        var (exit, _, stderr) = await RunAsync("key", "create", "--merchant", tenant.MerchantId, "--name", "old", "--expires-at", "2020-01-01T00:00:00Z");
+
+        Assert.Equal(2, exit);
+        Assert.Contains("--expires-at", stderr, StringComparison.Ordinal);
+    }
+}

@@ -21,6 +21,10 @@ public static class WebhookApiRoutes
             handlers.UpdateAsync(context, applicationId, webhookId)).WithName(ApiOperations.UpdateWebhook);
         api.MapDelete(Routes.Webhook, (HttpContext context, string applicationId, string webhookId, WebhookEndpoints handlers) =>
             handlers.DeleteAsync(context, applicationId, webhookId)).WithName(ApiOperations.DeleteWebhook);
+        api.MapPost(Routes.RotateWebhookSecret, (HttpContext context, string applicationId, string webhookId, WebhookEndpoints handlers) =>
+            handlers.RotateSecretAsync(context, applicationId, webhookId)).WithName(ApiOperations.RotateWebhookSecret);
+        api.MapPost(Routes.TestWebhook, (HttpContext context, string applicationId, string webhookId, WebhookEndpoints handlers) =>
+            handlers.TestAsync(context, applicationId, webhookId)).WithName(ApiOperations.TestWebhook);
         api.MapGet(Routes.EventTypes, (HttpContext context, WebhookEndpoints handlers) =>
             handlers.ListEventTypesAsync(context)).WithName(ApiOperations.ListEventTypes);
         api.MapGet(Routes.Health, (HttpContext context, HealthEndpoints handlers) =>

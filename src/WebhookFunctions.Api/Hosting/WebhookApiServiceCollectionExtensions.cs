@@ -58,6 +58,7 @@ public static class WebhookApiServiceCollectionExtensions
         services.AddSingleton<WebhookValidator>();
         services.AddSingleton<WebhookRepository>();
         services.AddSingleton<WebhookService>();
+        services.AddSingleton<Delivery.WebhookTester>();
         services.AddSingleton<WebhookEndpoints>();
         services.AddSingleton<HealthEndpoints>();
         return services;

@@ -14,6 +14,8 @@ public static class ApiOperations
     public const string GetWebhook = nameof(GetWebhook);
     public const string UpdateWebhook = nameof(UpdateWebhook);
     public const string DeleteWebhook = nameof(DeleteWebhook);
+    public const string RotateWebhookSecret = nameof(RotateWebhookSecret);
+    public const string TestWebhook = nameof(TestWebhook);
     public const string ListEventTypes = nameof(ListEventTypes);
     public const string Health = nameof(Health);
 
@@ -24,6 +26,8 @@ public static class ApiOperations
         new(GetWebhook, "GET", Routes.Webhook),
         new(UpdateWebhook, "PATCH", Routes.Webhook),
         new(DeleteWebhook, "DELETE", Routes.Webhook),
+        new(RotateWebhookSecret, "POST", Routes.RotateWebhookSecret),
+        new(TestWebhook, "POST", Routes.TestWebhook),
         new(ListEventTypes, "GET", Routes.EventTypes),
         new(Health, "GET", Routes.Health, Anonymous: true),
     ];

@@ -1,5 +1,7 @@
 using Azure;
 using Azure.Security.KeyVault.Secrets;
+using Microsoft.AspNetCore.Http;
+using WebhookFunctions.Api.Http;
 
 namespace WebhookFunctions.Api.Secrets;
 
@@ -17,8 +19,16 @@ public sealed class KeyVaultSecretStore(SecretClient client) : ISecretStore
             secret.Properties.Tags[key] = tag;
         }
 
-        var stored = await client.SetSecretAsync(secret, cancellationToken);
-        return stored.Value.Properties.Version;
+        try
+        {
+            var stored = await client.SetSecretAsync(secret, cancellationToken);
+            return stored.Value.Properties.Version;
+        }
+        catch (RequestFailedException exception) when (exception.Status == 409)
+        {
+            // The name is deleted but recoverable: its webhook was deleted while this write was on its way.
+            throw new ApiException(StatusCodes.Status409Conflict, "The webhook was deleted while its secret was being written.");
+        }
     }
 
     public async Task<string?> GetAsync(string name, string? version, CancellationToken cancellationToken)

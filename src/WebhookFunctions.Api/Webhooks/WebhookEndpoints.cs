@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http;
 using WebhookFunctions.Api.Auth;
+using WebhookFunctions.Api.Delivery;
 using WebhookFunctions.Api.Events;
 using WebhookFunctions.Api.Http;
 
@@ -9,7 +10,8 @@ namespace WebhookFunctions.Api.Webhooks;
 /// The webhook operations as host-neutral handlers: both the Functions app and the standalone host
 /// call these with the request's <see cref="HttpContext"/> and route values.
 /// </summary>
-public sealed class WebhookEndpoints(ApiExecution execution, WebhookService webhooks, WebhookValidator validator, EventCatalog catalog)
+public sealed class WebhookEndpoints(
+    ApiExecution execution, WebhookService webhooks, WebhookValidator validator, EventCatalog catalog, WebhookTester tester, TimeProvider clock)
 {
     public Task<IResult> CreateAsync(HttpContext httpContext, string applicationId) =>
         execution.RunAsync(httpContext, async cancellationToken =>
@@ -59,6 +61,29 @@ public sealed class WebhookEndpoints(ApiExecution execution, WebhookService webh
             var ifMatch = ETags.ReadIfMatch(httpContext.Request);
             await webhooks.DeleteAsync(caller, applicationId, webhookId, ifMatch, cancellationToken);
             return ApiResults.NoContent();
+        });
+
+    public Task<IResult> RotateSecretAsync(HttpContext httpContext, string applicationId, string webhookId) =>
+        execution.RunAsync(httpContext, async cancellationToken =>
+        {
+            var caller = Caller.Of(httpContext);
+            Ids(applicationId, webhookId);
+            using var body = await RequestBody.ReadObjectAsync(httpContext.Request, required: false, cancellationToken);
+            var grace = WebhookValidator.ParseRotation(body?.RootElement);
+            var (webhook, secret) = await webhooks.RotateSecretAsync(caller, applicationId, webhookId, grace, cancellationToken);
+            var response = new RotatedSecretResponse(secret, webhook.KeyFingerprint, webhook.PreviousSecretExpiresAt ?? clock.GetUtcNow());
+            return ApiResults.Ok(response, ETags.ToHttp(webhook.ETag));
+        });
+
+    public Task<IResult> TestAsync(HttpContext httpContext, string applicationId, string webhookId) =>
+        execution.RunAsync(httpContext, async cancellationToken =>
+        {
+            var caller = Caller.Of(httpContext);
+            Ids(applicationId, webhookId);
+            using var body = await RequestBody.ReadObjectAsync(httpContext.Request, required: false, cancellationToken);
+            WebhookValidator.RequireNoProperties(body?.RootElement);
+            var webhook = await webhooks.GetAsync(caller, applicationId, webhookId, cancellationToken);
+            return ApiResults.Ok(await tester.SendAsync(webhook, cancellationToken));
         });
 
     public Task<IResult> ListEventTypesAsync(HttpContext httpContext) =>

@@ -21,3 +21,5 @@ public sealed record WebhookResponse(
 }
 
 public sealed record Page<T>(IReadOnlyList<T> Items, string? NextPageToken);
+
+public sealed record RotatedSecretResponse(string SigningSecret, string KeyFingerprint, DateTimeOffset PreviousSecretExpiresAt);

@@ -110,6 +110,40 @@ public sealed class WebhookService(
         await DeleteSecretQuietlyAsync(SecretNames.ForWebhook(webhookId));
     }
 
+    /// <summary>
+    /// Writes a new secret version, then points the record at it, keeping the old version valid for
+    /// <paramref name="gracePeriod"/>. The record is the only authority on which version is current,
+    /// so if the record write fails the new version is simply never used.
+    /// </summary>
+    public async Task<(WebhookEntity Webhook, string SigningSecret)> RotateSecretAsync(
+        Caller caller, string applicationId, string webhookId, TimeSpan gracePeriod, CancellationToken cancellationToken)
+    {
+        var current = await GetAsync(caller, applicationId, webhookId, cancellationToken);
+        var secret = SigningSecret.Generate();
+        var version = await secrets.SetAsync(
+            SecretNames.ForWebhook(webhookId), secret, SecretNames.Tags(caller.MerchantId, applicationId, webhookId), cancellationToken);
+
+        while (true)
+        {
+            var now = Now();
+            var updated = Apply(current, new WebhookPatch(null, false, null, null, null));
+            updated.SecretVersion = version;
+            updated.KeyFingerprint = SigningSecret.Fingerprint(secret);
+            // At most one previous secret: whatever was previous before this rotation ends now.
+            updated.PreviousSecretVersion = gracePeriod > TimeSpan.Zero ? current.SecretVersion : null;
+            updated.PreviousSecretExpiresAt = now + gracePeriod;
+            try
+            {
+                return (await repository.ReplaceAsync(current, updated, cancellationToken), secret);
+            }
+            catch (ApiException exception) when (exception.StatusCode == StatusCodes.Status412PreconditionFailed)
+            {
+                // Someone patched the webhook meanwhile: rotate on top of their change with the same new version.
+                current = await GetAsync(caller, applicationId, webhookId, cancellationToken);
+            }
+        }
+    }
+
     public static WebhookResponse ToResponse(WebhookEntity entity) => new(
         entity.WebhookId,
         entity.ApplicationId,

@@ -106,6 +106,43 @@ public sealed class WebhookValidator(IOptions<WebhookOptions> options, EventCata
         return errors.Count > 0 ? throw ApiException.BadRequest(errors) : new WebhookPatch(url, hasDescription, description, isActive, events);
     }
 
+    public const int MaxGracePeriodSeconds = 604800;
+    public const int DefaultGracePeriodSeconds = 86400;
+
+    /// <summary>The optional rotation body: <c>{"gracePeriodSeconds": 0..604800}</c>, default one day.</summary>
+    public static TimeSpan ParseRotation(JsonElement? body)
+    {
+        var seconds = DefaultGracePeriodSeconds;
+        var errors = new List<ErrorDetail>();
+        foreach (var property in PropertiesOf(body))
+        {
+            if (property.Name != "gracePeriodSeconds")
+            {
+                errors.Add(Unrecognised(property.Name));
+            }
+            else if (property.Value.ValueKind != JsonValueKind.Number || !property.Value.TryGetInt32(out seconds)
+                     || seconds is < 0 or > MaxGracePeriodSeconds)
+            {
+                errors.Add(new ErrorDetail("gracePeriodSeconds", $"Must be a whole number from 0 to {MaxGracePeriodSeconds}"));
+            }
+        }
+
+        return errors.Count > 0 ? throw ApiException.BadRequest(errors) : TimeSpan.FromSeconds(seconds);
+    }
+
+    /// <summary>For operations whose body, if any, must be an empty object.</summary>
+    public static void RequireNoProperties(JsonElement? body)
+    {
+        var errors = PropertiesOf(body).Select(p => Unrecognised(p.Name)).ToList();
+        if (errors.Count > 0)
+        {
+            throw ApiException.BadRequest(errors);
+        }
+    }
+
+    private static IEnumerable<JsonProperty> PropertiesOf(JsonElement? body) =>
+        body is { } element ? element.EnumerateObject() : [];
+
     private string? ReadUrl(JsonElement value, List<ErrorDetail> errors)
     {
         if (value.ValueKind != JsonValueKind.String)

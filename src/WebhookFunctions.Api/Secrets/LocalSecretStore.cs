@@ -34,7 +34,7 @@ public sealed class LocalSecretStore(Tables tables, LocalSecretKey key) : ISecre
         TableEntity? entity;
         if (version is not null)
         {
-            var response = await _table.GetEntityIfExistsAsync<TableEntity>(name, version, ["Sealed"], cancellationToken);
+            var response = await _table.GetEntityIfExistsAsync<TableEntity>(name, version, ["RowKey", "Sealed"], cancellationToken);
             entity = response.HasValue ? response.Value : null;
         }
         else

@@ -33,7 +33,11 @@ public sealed class ApiFixture : IAsyncLifetime
         $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={accountKey};TableEndpoint=http://127.0.0.1:{port}/devstoreaccount1;";
 
     /// <summary>Starts another standalone host on this Azurite; <paramref name="settings"/> are <c>Key=value</c> overrides.</summary>
-    public Task<TestHost> StartHostAsync(params string[] settings) => TestHost.StartAsync(ConnectionString, settings);
+    public Task<TestHost> StartHostAsync(params string[] settings) => TestHost.StartAsync(ConnectionString, null, settings);
+
+    /// <summary>A host that may send test deliveries to a receiver on loopback.</summary>
+    public Task<TestHost> StartLocalDeliveryHostAsync(params string[] settings) =>
+        StartHostAsync([.. settings, "Webhooks:AllowPrivateNetworks=true", "Webhooks:AllowInsecureUrls=true"]);
 
     public async Task DisposeAsync()
     {

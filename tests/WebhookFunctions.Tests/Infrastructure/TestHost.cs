@@ -41,14 +41,17 @@ public sealed class TestHost : IAsyncDisposable
 
     public IServiceProvider Services => App.Services;
 
-    public static async Task<TestHost> StartAsync(string connectionString, params string[] settings)
+    /// <summary>One local secret-store key for every host of a run, so hosts can share webhooks.</summary>
+    private static readonly string LocalSecretsKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
+
+    public static async Task<TestHost> StartAsync(string connectionString, Action<IServiceCollection>? services, params string[] settings)
     {
         var args = new List<string>
         {
             "--environment=Development",
             "--urls=http://127.0.0.1:0",
             $"--Storage:ConnectionString={connectionString}",
-            $"--LocalSecrets:Key={Convert.ToBase64String(RandomNumberGenerator.GetBytes(32))}",
+            $"--LocalSecrets:Key={LocalSecretsKey}",
             "--Development:StartAzurite=false",
             "--Development:SeedDemo=false",
             "--Webhooks:AllowInsecureUrls=false",
@@ -71,6 +74,7 @@ public sealed class TestHost : IAsyncDisposable
             builder.Services.Add(new ServiceDescriptor(real.ImplementationType!, real.ImplementationType!, ServiceLifetime.Singleton));
             builder.Services.AddSingleton<ISecretStore>(sp =>
                 counting = new CountingSecretStore((ISecretStore)sp.GetRequiredService(real.ImplementationType!)));
+            services?.Invoke(builder.Services);
         });
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();

@@ -1,0 +1,109 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace WebhookFunctions.Tests.Infrastructure;
+
+/// <summary>
+/// A webhook receiver on loopback. It records what arrives and checks signatures with its own
+/// Standard Webhooks verification, written from the specification, not with the project's signer.
+/// Paths: /ok (204), /fail (500), /hang (never answers), /redirect (302 to /ok), /huge (endless body).
+/// </summary>
+public sealed class Receiver : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private Receiver(WebApplication app, Uri baseAddress)
+    {
+        _app = app;
+        BaseAddress = baseAddress;
+    }
+
+    public Uri BaseAddress { get; }
+
+    public ConcurrentQueue<Delivery> Deliveries { get; } = new();
+
+    public int Port => BaseAddress.Port;
+
+    public string Url(string path) => new Uri(BaseAddress, path).ToString();
+
+    public static async Task<Receiver> StartAsync()
+    {
+        var builder = WebApplication.CreateSlimBuilder(["--urls=http://127.0.0.1:0"]);
+        builder.Logging.ClearProviders();
+        var app = builder.Build();
+        Receiver? receiver = null;
+        app.Run(async context =>
+        {
+            using var reader = new StreamReader(context.Request.Body, Encoding.UTF8);
+            var body = await reader.ReadToEndAsync();
+            receiver!.Deliveries.Enqueue(new Delivery(
+                context.Request.Path,
+                context.Request.Headers["webhook-id"].ToString(),
+                context.Request.Headers["webhook-timestamp"].ToString(),
+                context.Request.Headers["webhook-signature"].ToString(),
+                context.Request.ContentType,
+                body));
+            switch (context.Request.Path.Value)
+            {
+                case "/fail":
+                    context.Response.StatusCode = 500;
+                    break;
+                case "/hang":
+                    await Task.Delay(TimeSpan.FromSeconds(30), context.RequestAborted).ContinueWith(_ => { }, TaskScheduler.Default);
+                    break;
+                case "/redirect":
+                    context.Response.Redirect("/ok");
+                    break;
+                case "/huge":
+                    context.Response.StatusCode = 200;
+                    var chunk = new byte[64 * 1024];
+                    for (var i = 0; i < 10_000 && !context.RequestAborted.IsCancellationRequested; i++)
+                    {
+                        await context.Response.Body.WriteAsync(chunk, context.RequestAborted).AsTask().ContinueWith(_ => { }, TaskScheduler.Default);
+                    }
+
+                    break;
+                default:
+                    context.Response.StatusCode = 204;
+                    break;
+            }
+        });
+        await app.StartAsync();
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        receiver = new Receiver(app, new Uri(address));
+        return receiver;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}
+
+public sealed record Delivery(string Path, string Id, string Timestamp, string Signatures, string? ContentType, string Body)
+{
+    /// <summary>Standard Webhooks verification: any v1 signature in the header that matches the secret passes.</summary>
+    public bool VerifiesWith(string secret)
+    {
+        var key = Convert.FromBase64String(secret.StartsWith("whsec_", StringComparison.Ordinal) ? secret[6..] : secret);
+        var expected = HMACSHA256.HashData(key, Encoding.UTF8.GetBytes($"{Id}.{Timestamp}.{Body}"));
+        foreach (var entry in Signatures.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var parts = entry.Split(',', 2);
+            if (parts.Length == 2 && parts[0] == "v1" && CryptographicOperations.FixedTimeEquals(expected, Convert.FromBase64String(parts[1])))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+}

@@ -1,0 +1,101 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace WebhookFunctions.Tests.Infrastructure;
+
+/// <summary>
+/// A loopback TCP proxy in front of a dependency, so a test can make it refuse connections
+/// (as if it were down) and let it come back, without touching the dependency itself.
+/// </summary>
+public sealed class TcpProxy : IAsyncDisposable
+{
+    private readonly int _targetPort;
+    private readonly List<TcpClient> _open = [];
+    private TcpListener? _listener;
+    private CancellationTokenSource _stop = new();
+
+    public TcpProxy(int targetPort)
+    {
+        _targetPort = targetPort;
+        Port = Api.Development.AzuriteProcess.FreePort();
+        Resume();
+    }
+
+    public int Port { get; }
+
+    /// <summary>Stops listening and cuts every open connection: new connections are refused.</summary>
+    public void Refuse()
+    {
+        _stop.Cancel();
+        _listener?.Stop();
+        _listener = null;
+        lock (_open)
+        {
+            foreach (var client in _open)
+            {
+                client.Dispose();
+            }
+
+            _open.Clear();
+        }
+    }
+
+    public void Resume()
+    {
+        _stop = new CancellationTokenSource();
+        _listener = new TcpListener(IPAddress.Loopback, Port);
+        _listener.Server.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+        _listener.Start();
+        _ = AcceptAsync(_listener, _stop.Token);
+    }
+
+    private async Task AcceptAsync(TcpListener listener, CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            TcpClient inbound;
+            try
+            {
+                inbound = await listener.AcceptTcpClientAsync(cancellationToken);
+            }
+            catch (Exception exception) when (exception is OperationCanceledException or SocketException or ObjectDisposedException)
+            {
+                return;
+            }
+
+            _ = PipeAsync(inbound, cancellationToken);
+        }
+    }
+
+    private async Task PipeAsync(TcpClient inbound, CancellationToken cancellationToken)
+    {
+        var outbound = new TcpClient();
+        lock (_open)
+        {
+            _open.Add(inbound);
+            _open.Add(outbound);
+        }
+
+        try
+        {
+            await outbound.ConnectAsync(IPAddress.Loopback, _targetPort, cancellationToken);
+            await Task.WhenAny(
+                inbound.GetStream().CopyToAsync(outbound.GetStream(), cancellationToken),
+                outbound.GetStream().CopyToAsync(inbound.GetStream(), cancellationToken));
+        }
+        catch (Exception exception) when (exception is OperationCanceledException or SocketException or IOException or ObjectDisposedException)
+        {
+        }
+        finally
+        {
+            inbound.Dispose();
+            outbound.Dispose();
+        }
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        Refuse();
+        return ValueTask.CompletedTask;
+    }
+}

@@ -1,5 +1,6 @@
 using WebhookFunctions.Api.Health;
 using WebhookFunctions.Api.Http;
+using WebhookFunctions.Api.Tenancy;
 using WebhookFunctions.Api.Webhooks;
 
 namespace WebhookFunctions.Standalone;
@@ -27,6 +28,18 @@ public static class WebhookApiRoutes
             handlers.TestAsync(context, applicationId, webhookId)).WithName(ApiOperations.TestWebhook);
         api.MapGet(Routes.EventTypes, (HttpContext context, WebhookEndpoints handlers) =>
             handlers.ListEventTypesAsync(context)).WithName(ApiOperations.ListEventTypes);
+        api.MapPost(Routes.Applications, (HttpContext context, TenancyEndpoints handlers) =>
+            handlers.CreateApplicationAsync(context)).WithName(ApiOperations.CreateApplication);
+        api.MapGet(Routes.Applications, (HttpContext context, TenancyEndpoints handlers) =>
+            handlers.ListApplicationsAsync(context)).WithName(ApiOperations.ListApplications);
+        api.MapGet(Routes.Application, (HttpContext context, string applicationId, TenancyEndpoints handlers) =>
+            handlers.GetApplicationAsync(context, applicationId)).WithName(ApiOperations.GetApplication);
+        api.MapPost(Routes.ApiKeys, (HttpContext context, TenancyEndpoints handlers) =>
+            handlers.CreateApiKeyAsync(context)).WithName(ApiOperations.CreateApiKey);
+        api.MapGet(Routes.ApiKeys, (HttpContext context, TenancyEndpoints handlers) =>
+            handlers.ListApiKeysAsync(context)).WithName(ApiOperations.ListApiKeys);
+        api.MapDelete(Routes.ApiKey, (HttpContext context, string keyId, TenancyEndpoints handlers) =>
+            handlers.RevokeApiKeyAsync(context, keyId)).WithName(ApiOperations.RevokeApiKey);
         api.MapGet(Routes.Health, (HttpContext context, HealthEndpoints handlers) =>
             handlers.GetAsync(context)).WithName(ApiOperations.Health);
 

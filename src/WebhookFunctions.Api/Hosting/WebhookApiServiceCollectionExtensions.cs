@@ -61,6 +61,7 @@ public static class WebhookApiServiceCollectionExtensions
         services.AddSingleton<Delivery.WebhookTester>();
         services.AddSingleton<WebhookEndpoints>();
         services.AddSingleton<HealthEndpoints>();
+        services.AddSingleton<TenancyEndpoints>();
         return services;
     }
 

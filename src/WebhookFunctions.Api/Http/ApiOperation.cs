@@ -17,6 +17,12 @@ public static class ApiOperations
     public const string RotateWebhookSecret = nameof(RotateWebhookSecret);
     public const string TestWebhook = nameof(TestWebhook);
     public const string ListEventTypes = nameof(ListEventTypes);
+    public const string CreateApplication = nameof(CreateApplication);
+    public const string ListApplications = nameof(ListApplications);
+    public const string GetApplication = nameof(GetApplication);
+    public const string CreateApiKey = nameof(CreateApiKey);
+    public const string ListApiKeys = nameof(ListApiKeys);
+    public const string RevokeApiKey = nameof(RevokeApiKey);
     public const string Health = nameof(Health);
 
     public static IReadOnlyList<ApiOperation> All { get; } =
@@ -29,6 +35,12 @@ public static class ApiOperations
         new(RotateWebhookSecret, "POST", Routes.RotateWebhookSecret),
         new(TestWebhook, "POST", Routes.TestWebhook),
         new(ListEventTypes, "GET", Routes.EventTypes),
+        new(CreateApplication, "POST", Routes.Applications),
+        new(ListApplications, "GET", Routes.Applications),
+        new(GetApplication, "GET", Routes.Application),
+        new(CreateApiKey, "POST", Routes.ApiKeys),
+        new(ListApiKeys, "GET", Routes.ApiKeys),
+        new(RevokeApiKey, "DELETE", Routes.ApiKey),
         new(Health, "GET", Routes.Health, Anonymous: true),
     ];
 

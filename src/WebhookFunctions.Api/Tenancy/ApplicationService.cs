@@ -1,4 +1,5 @@
 using Azure;
+using Azure.Data.Tables;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Caching.Memory;
 using WebhookFunctions.Api.Http;
@@ -34,6 +35,32 @@ public sealed class ApplicationService(Tables tables, IMemoryCache cache, TimePr
         }
 
         return ToModel(entity);
+    }
+
+    public async Task<(IReadOnlyList<Application> Items, bool More)> ListAsync(string merchantId, int limit, string? afterId, CancellationToken cancellationToken)
+    {
+        var filter = afterId is null
+            ? TableClient.CreateQueryFilter($"PartitionKey eq {merchantId}")
+            : TableClient.CreateQueryFilter($"PartitionKey eq {merchantId} and RowKey gt {afterId}");
+        var items = new List<Application>(limit + 1);
+        await foreach (var entity in tables.Applications.QueryAsync<ApplicationEntity>(filter, maxPerPage: limit + 1, cancellationToken: cancellationToken))
+        {
+            items.Add(ToModel(entity));
+            if (items.Count > limit)
+            {
+                items.RemoveAt(limit);
+                return (items, true);
+            }
+        }
+
+        return (items, false);
+    }
+
+    public async Task<Application> GetOwnedAsync(string merchantId, string applicationId, CancellationToken cancellationToken)
+    {
+        await RequireOwnedAsync(merchantId, applicationId, cancellationToken);
+        var found = await tables.Applications.GetEntityIfExistsAsync<ApplicationEntity>(merchantId, applicationId, cancellationToken: cancellationToken);
+        return found.HasValue ? ToModel(found.Value!) : throw ApiException.NotFound($"Application '{applicationId}' does not exist.");
     }
 
     /// <summary>

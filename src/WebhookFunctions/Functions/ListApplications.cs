@@ -1,0 +1,14 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.Azure.Functions.Worker;
+using WebhookFunctions.Api.Http;
+using WebhookFunctions.Api.Tenancy;
+
+namespace WebhookFunctions.Functions;
+
+public sealed class ListApplications(TenancyEndpoints endpoints)
+{
+    [Function(ApiOperations.ListApplications)]
+    public Task<IResult> Run(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = Routes.Applications)] HttpRequest request) =>
+        endpoints.ListApplicationsAsync(request.HttpContext);
+}

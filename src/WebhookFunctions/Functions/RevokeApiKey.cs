@@ -1,0 +1,14 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.Azure.Functions.Worker;
+using WebhookFunctions.Api.Http;
+using WebhookFunctions.Api.Tenancy;
+
+namespace WebhookFunctions.Functions;
+
+public sealed class RevokeApiKey(TenancyEndpoints endpoints)
+{
+    [Function(ApiOperations.RevokeApiKey)]
+    public Task<IResult> Run(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = Routes.ApiKey)] HttpRequest request, string keyId) =>
+        endpoints.RevokeApiKeyAsync(request.HttpContext, keyId);
+}

@@ -1,0 +1,135 @@
+using System.Net;
+using System.Text.Json;
+using WebhookFunctions.Tests.Infrastructure;
+
+namespace WebhookFunctions.Tests.Auth;
+
+[Collection(ApiTestGroup.Name)]
+public sealed class SelfServiceTests(ApiFixture fixture)
+{
+    [Fact]
+    public async Task A_merchant_creates_lists_and_reads_their_applications()
+    {
+        var tenant = await fixture.Host.NewTenantAsync();
+
+        using var create = await tenant.Http.PostAsync("/api/v1/applications", Http.Json(new { name = "Billing" }));
+        var created = await create.BodyAsync();
+        using var get = await tenant.Http.GetAsync(create.Headers.Location);
+        using var list = await tenant.Http.GetAsync("/api/v1/applications?limit=1");
+        var firstPage = await list.BodyAsync();
+        using var second = await tenant.Http.GetAsync("/api/v1/applications?limit=1&pageToken=" + Uri.EscapeDataString(firstPage.GetProperty("nextPageToken").GetString()!));
+
+        Assert.Equal(HttpStatusCode.Created, create.StatusCode);
+        Assert.Equal(["id", "name", "createdAt"], created.EnumerateObject().Select(p => p.Name));
+        Assert.Equal("Billing", (await get.BodyAsync()).GetProperty("name").GetString());
+        Assert.Equal(tenant.ApplicationId, firstPage.GetProperty("items")[0].GetProperty("id").GetString());
+        var secondPage = await second.BodyAsync();
+        Assert.Equal(created.GetProperty("id").GetString(), secondPage.GetProperty("items")[0].GetProperty("id").GetString());
+        Assert.Equal(JsonValueKind.Null, secondPage.GetProperty("nextPageToken").ValueKind);
+
+        using var webhook = await tenant.Http.PostAsync($"/api/v1/applications/{created.GetProperty("id").GetString()}/webhooks", Http.Json(new { url = Http.UniqueUrl() }));
+        Assert.Equal(HttpStatusCode.Created, webhook.StatusCode);
+    }
+
+    [Theory]
+    [InlineData("{}", "name")]
+    [InlineData("{\"name\":\"\"}", "name")]
+    [InlineData("{\"name\":7}", "name")]
+    [InlineData("{\"name\":\"ok\",\"merchantId\":\"x\"}", "merchantId")]
+    public async Task Application_names_are_1_to_100_characters_and_nothing_else_is_accepted(string json, string field)
+    {
+        var tenant = await fixture.Host.NewTenantAsync();
+
+        using var response = await tenant.Http.PostAsync("/api/v1/applications", Http.Json(json));
+        using var longest = await tenant.Http.PostAsync("/api/v1/applications", Http.Json(new { name = new string('n', 100) }));
+        using var tooLong = await tenant.Http.PostAsync("/api/v1/applications", Http.Json(new { name = new string('n', 101) }));
+
+        await response.AssertErrorAsync(400, field);
+        Assert.Equal(HttpStatusCode.Created, longest.StatusCode);
+        await tooLong.AssertErrorAsync(400, "name");
+    }
+
+    [Fact]
+    public async Task Another_merchants_application_is_403_and_an_unknown_one_404()
+    {
+        var owner = await fixture.Host.NewTenantAsync();
+        var other = await fixture.Host.NewTenantAsync();
+
+        using var forbidden = await other.Http.GetAsync($"/api/v1/applications/{owner.ApplicationId}");
+        using var missing = await other.Http.GetAsync("/api/v1/applications/0193f1c2-0000-7000-8000-000000000000");
+        using var list = await other.Http.GetAsync("/api/v1/applications");
+
+        await forbidden.AssertErrorAsync(403);
+        await missing.AssertErrorAsync(404);
+        Assert.DoesNotContain(owner.ApplicationId, await list.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Key_lifecycle_create_use_list_revoke_refused()
+    {
+        var tenant = await fixture.Host.NewTenantAsync();
+
+        using var create = await tenant.Http.PostAsync("/api/v1/api-keys", Http.Json(new { name = "ci" }));
+        var created = await create.BodyAsync();
+        var key = created.GetProperty("key").GetString()!;
+        using var newClient = fixture.Host.Client(key);
+        using var use = await newClient.GetAsync(tenant.WebhooksPath);
+        using var list = await tenant.Http.GetAsync("/api/v1/api-keys");
+        var listText = await list.Content.ReadAsStringAsync();
+        var listed = JsonDocument.Parse(listText).RootElement.GetProperty("items").EnumerateArray()
+            .Single(k => k.GetProperty("id").GetString() == created.GetProperty("id").GetString());
+        using var revoke = await tenant.Http.DeleteAsync($"/api/v1/api-keys/{created.GetProperty("id").GetString()}");
+        using var refused = await newClient.GetAsync(tenant.WebhooksPath);
+
+        Assert.Equal(HttpStatusCode.Created, create.StatusCode);
+        Assert.Equal(["id", "key", "keyPrefix", "name", "createdAt", "expiresAt"], created.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(HttpStatusCode.OK, use.StatusCode);
+        Assert.DoesNotContain(key, listText, StringComparison.Ordinal);
+        Assert.Equal(["id", "name", "keyPrefix", "createdAt", "expiresAt", "lastUsedAt", "revokedAt"], listed.EnumerateObject().Select(p => p.Name));
+        Assert.NotEqual(JsonValueKind.Null, listed.GetProperty("lastUsedAt").ValueKind);
+        Assert.Equal(HttpStatusCode.NoContent, revoke.StatusCode);
+        await refused.AssertErrorAsync(401);
+    }
+
+    [Fact]
+    public async Task The_last_active_key_cannot_be_revoked()
+    {
+        var tenant = await fixture.Host.NewTenantAsync();
+
+        using var revoke = await tenant.Http.DeleteAsync($"/api/v1/api-keys/{tenant.KeyId}");
+        using var stillWorks = await tenant.Http.GetAsync(tenant.WebhooksPath);
+
+        var body = await revoke.AssertErrorAsync(409);
+        Assert.Contains("last active", body.GetProperty("message").GetString(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, stillWorks.StatusCode);
+    }
+
+    [Theory]
+    [InlineData(-1)]
+    [InlineData(800)]
+    public async Task Expiry_must_be_in_the_future_and_at_most_two_years_ahead(int days)
+    {
+        var tenant = await fixture.Host.NewTenantAsync();
+
+        using var response = await tenant.Http.PostAsync("/api/v1/api-keys",
+            Http.Json(new { name = "x", expiresAt = fixture.Host.Clock.GetUtcNow().AddDays(days) }));
+        using var fine = await tenant.Http.PostAsync("/api/v1/api-keys",
+            Http.Json(new { name = "x", expiresAt = fixture.Host.Clock.GetUtcNow().AddDays(700) }));
+
+        await response.AssertErrorAsync(400, "expiresAt");
+        Assert.Equal(HttpStatusCode.Created, fine.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_merchant_cannot_revoke_another_merchants_key()
+    {
+        var a = await fixture.Host.NewTenantAsync();
+        var b = await fixture.Host.NewTenantAsync();
+
+        using var response = await b.Http.DeleteAsync($"/api/v1/api-keys/{a.KeyId}");
+        using var stillWorks = await a.Http.GetAsync(a.WebhooksPath);
+
+        await response.AssertErrorAsync(404);
+        Assert.Equal(HttpStatusCode.OK, stillWorks.StatusCode);
+    }
+}

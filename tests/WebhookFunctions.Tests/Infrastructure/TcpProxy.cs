@@ -23,6 +23,9 @@ public sealed class TcpProxy : IAsyncDisposable
 
     public int Port { get; }
 
+    /// <summary>When set, connections are accepted and then left unanswered: a dependency that hangs.</summary>
+    public bool Hang { get; set; }
+
     /// <summary>Stops listening and cuts every open connection: new connections are refused.</summary>
     public void Refuse()
     {
@@ -78,6 +81,11 @@ public sealed class TcpProxy : IAsyncDisposable
 
         try
         {
+            if (Hang)
+            {
+                await Task.Delay(Timeout.Infinite, cancellationToken);
+            }
+
             await outbound.ConnectAsync(IPAddress.Loopback, _targetPort, cancellationToken);
             await Task.WhenAny(
                 inbound.GetStream().CopyToAsync(outbound.GetStream(), cancellationToken),

@@ -5,27 +5,12 @@ using WebhookFunctions.Tests.Infrastructure;
 namespace WebhookFunctions.Tests.Webhooks;
 
 [Collection(ApiTestGroup.Name)]
-public sealed class SecretRotationTests(ApiFixture fixture) : IAsyncLifetime
+public sealed class SecretRotationTests(ApiFixture fixture) : LocalDeliveryTests(fixture)
 {
-    private TestHost _host = null!;
-    private Receiver _receiver = null!;
-
-    public async Task InitializeAsync()
-    {
-        _host = await fixture.StartLocalDeliveryHostAsync();
-        _receiver = await Receiver.StartAsync();
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _receiver.DisposeAsync();
-        await _host.DisposeAsync();
-    }
-
     private async Task<(Tenant Tenant, string Path, string Secret)> WebhookAsync()
     {
-        var tenant = await _host.NewTenantAsync();
-        var created = await tenant.CreateWebhookAsync(new { url = _receiver.Url("/ok") + "?" + Guid.NewGuid().ToString("N") });
+        var tenant = await Host.NewTenantAsync();
+        var created = await tenant.CreateWebhookAsync(new { url = Receiver.Url("/ok") + "?" + Guid.NewGuid().ToString("N") });
         return (tenant, tenant.WebhookPath(created.GetProperty("id").GetString()!), created.GetProperty("signingSecret").GetString()!);
     }
 
@@ -39,11 +24,11 @@ public sealed class SecretRotationTests(ApiFixture fixture) : IAsyncLifetime
 
     private async Task<Delivery> SendTestAsync(Tenant tenant, string path)
     {
-        var before = _receiver.Deliveries.Count;
+        var before = Receiver.Deliveries.Count;
         using var response = await tenant.Http.PostAsync(path + "/test", null);
         Assert.Equal("SUCCEEDED", (await response.BodyAsync()).GetProperty("status").GetString());
-        Assert.Equal(before + 1, _receiver.Deliveries.Count);
-        return _receiver.Deliveries.Last();
+        Assert.Equal(before + 1, Receiver.Deliveries.Count);
+        return Receiver.Deliveries.Last();
     }
 
     [Fact]
@@ -60,7 +45,7 @@ public sealed class SecretRotationTests(ApiFixture fixture) : IAsyncLifetime
         Assert.Equal(32, Convert.FromBase64String(secret[6..]).Length);
         Assert.Equal("whsec_****" + secret[^4..], rotated.GetProperty("keyFingerprint").GetString());
         var expires = DateTimeOffset.Parse(rotated.GetProperty("previousSecretExpiresAt").GetString()!, System.Globalization.CultureInfo.InvariantCulture);
-        Assert.InRange((expires - _host.Clock.GetUtcNow()).TotalSeconds, 86_390, 86_400);
+        Assert.InRange((expires - Host.Clock.GetUtcNow()).TotalSeconds, 86_390, 86_400);
         Assert.Equal(rotated.GetProperty("keyFingerprint").GetString(), webhook.GetProperty("keyFingerprint").GetString());
         Assert.DoesNotContain(secret[6..], webhook.ToString(), StringComparison.Ordinal);
     }
@@ -73,7 +58,7 @@ public sealed class SecretRotationTests(ApiFixture fixture) : IAsyncLifetime
         var current = rotated.GetProperty("signingSecret").GetString()!;
 
         var during = await SendTestAsync(tenant, path);
-        _host.Clock.Advance(TimeSpan.FromSeconds(3601));
+        Host.Clock.Advance(TimeSpan.FromSeconds(3601));
         var after = await SendTestAsync(tenant, path);
 
         Assert.Equal(2, during.Signatures.Split(' ').Length);
@@ -120,7 +105,7 @@ public sealed class SecretRotationTests(ApiFixture fixture) : IAsyncLifetime
         var rotated = await RotateAsync(tenant, path, seconds);
 
         var expires = DateTimeOffset.Parse(rotated.GetProperty("previousSecretExpiresAt").GetString()!, System.Globalization.CultureInfo.InvariantCulture);
-        Assert.InRange((expires - _host.Clock.GetUtcNow()).TotalSeconds, seconds - 10, seconds);
+        Assert.InRange((expires - Host.Clock.GetUtcNow()).TotalSeconds, seconds - 10, seconds);
     }
 
     [Theory]
@@ -145,13 +130,13 @@ public sealed class SecretRotationTests(ApiFixture fixture) : IAsyncLifetime
     public async Task Another_merchant_cannot_rotate_or_test()
     {
         var (_, path, _) = await WebhookAsync();
-        var intruder = await _host.NewTenantAsync();
+        var intruder = await Host.NewTenantAsync();
 
         using var rotate = await intruder.Http.PostAsync(path + "/rotate-secret", null);
         using var test = await intruder.Http.PostAsync(path + "/test", null);
 
         await rotate.AssertErrorAsync(403);
         await test.AssertErrorAsync(403);
-        Assert.Empty(_receiver.Deliveries);
+        Assert.Empty(Receiver.Deliveries);
     }
 }

@@ -6,27 +6,12 @@ using WebhookFunctions.Tests.Infrastructure;
 namespace WebhookFunctions.Tests.Webhooks;
 
 [Collection(ApiTestGroup.Name)]
-public sealed class TestDeliveryTests(ApiFixture fixture) : IAsyncLifetime
+public sealed class TestDeliveryTests(ApiFixture fixture) : LocalDeliveryTests(fixture)
 {
-    private TestHost _host = null!;
-    private Receiver _receiver = null!;
-
-    public async Task InitializeAsync()
-    {
-        _host = await fixture.StartLocalDeliveryHostAsync();
-        _receiver = await Receiver.StartAsync();
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _receiver.DisposeAsync();
-        await _host.DisposeAsync();
-    }
-
     private async Task<(Tenant Tenant, string Path, string Secret)> WebhookAtAsync(string receiverPath)
     {
-        var tenant = await _host.NewTenantAsync();
-        var created = await tenant.CreateWebhookAsync(new { url = _receiver.Url(receiverPath) + "?" + Guid.NewGuid().ToString("N") });
+        var tenant = await Host.NewTenantAsync();
+        var created = await tenant.CreateWebhookAsync(new { url = Receiver.Url(receiverPath) + "?" + Guid.NewGuid().ToString("N") });
         return (tenant, tenant.WebhookPath(created.GetProperty("id").GetString()!), created.GetProperty("signingSecret").GetString()!);
     }
 
@@ -38,13 +23,13 @@ public sealed class TestDeliveryTests(ApiFixture fixture) : IAsyncLifetime
         using var response = await tenant.Http.PostAsync(path + "/test", null);
         var result = await response.BodyAsync();
 
-        Assert.True(response.StatusCode == HttpStatusCode.OK, string.Join("\n", _host.Logs.Lines.Where(l => l.Contains("Error", StringComparison.Ordinal))));
+        Assert.True(response.StatusCode == HttpStatusCode.OK, string.Join("\n", Host.Logs.Lines.Where(l => l.Contains("Error", StringComparison.Ordinal))));
         Assert.Equal("SUCCEEDED", result.GetProperty("status").GetString());
         Assert.Equal(204, result.GetProperty("httpStatus").GetInt32());
         Assert.True(result.GetProperty("durationMs").GetInt64() >= 0);
         Assert.Equal(JsonValueKind.Null, result.GetProperty("error").ValueKind);
 
-        var delivery = Assert.Single(_receiver.Deliveries);
+        var delivery = Assert.Single(Receiver.Deliveries);
         Assert.StartsWith("msg_", delivery.Id, StringComparison.Ordinal);
         Assert.True(Math.Abs(DateTimeOffset.UtcNow.ToUnixTimeSeconds() - long.Parse(delivery.Timestamp, System.Globalization.CultureInfo.InvariantCulture)) < 60);
         Assert.StartsWith("application/json", delivery.ContentType, StringComparison.Ordinal);
@@ -71,7 +56,7 @@ public sealed class TestDeliveryTests(ApiFixture fixture) : IAsyncLifetime
         Assert.Equal("FAILED", result.GetProperty("status").GetString());
         Assert.Equal(status, result.GetProperty("httpStatus").GetInt32());
         Assert.Contains(errorMentions, result.GetProperty("error").GetString(), StringComparison.OrdinalIgnoreCase);
-        Assert.DoesNotContain(_receiver.Deliveries, d => d.Path == "/ok");
+        Assert.DoesNotContain(Receiver.Deliveries, d => d.Path == "/ok");
         using var get = await tenant.Http.GetAsync(path);
         Assert.Equal("FAILED", (await get.BodyAsync()).GetProperty("lastTestStatus").GetString());
     }
@@ -109,7 +94,7 @@ public sealed class TestDeliveryTests(ApiFixture fixture) : IAsyncLifetime
     public async Task Nothing_reaches_a_loopback_listener_unless_private_networks_are_allowed()
     {
         var (tenant, path, _) = await WebhookAtAsync("/ok");
-        using var strictClient = fixture.Host.Client(tenant.ApiKey);
+        using var strictClient = Fixture.Host.Client(tenant.ApiKey);
 
         using var refused = await strictClient.PostAsync(path + "/test", null);
         var result = await refused.BodyAsync();
@@ -117,20 +102,20 @@ public sealed class TestDeliveryTests(ApiFixture fixture) : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, refused.StatusCode);
         Assert.Equal("FAILED", result.GetProperty("status").GetString());
         Assert.Contains("not allowed", result.GetProperty("error").GetString(), StringComparison.Ordinal);
-        Assert.Empty(_receiver.Deliveries);
+        Assert.Empty(Receiver.Deliveries);
     }
 
     [Fact]
     public async Task A_webhook_at_a_name_that_resolves_to_loopback_is_refused_without_sending_a_byte()
     {
-        var tenant = await _host.NewTenantAsync();
-        var created = await tenant.CreateWebhookAsync(new { url = $"http://localhost:{_receiver.Port}/ok" });
-        using var strictClient = fixture.Host.Client(tenant.ApiKey);
+        var tenant = await Host.NewTenantAsync();
+        var created = await tenant.CreateWebhookAsync(new { url = $"http://localhost:{Receiver.Port}/ok" });
+        using var strictClient = Fixture.Host.Client(tenant.ApiKey);
 
         using var refused = await strictClient.PostAsync(tenant.WebhookPath(created.GetProperty("id").GetString()!) + "/test", null);
 
         Assert.Equal("FAILED", (await refused.BodyAsync()).GetProperty("status").GetString());
-        Assert.Empty(_receiver.Deliveries);
+        Assert.Empty(Receiver.Deliveries);
     }
 
     [Fact]
@@ -141,6 +126,6 @@ public sealed class TestDeliveryTests(ApiFixture fixture) : IAsyncLifetime
         using var response = await tenant.Http.PostAsync(path + "/test", Http.Json(new { url = "https://elsewhere.example.com" }));
 
         await response.AssertErrorAsync(400, "url");
-        Assert.Empty(_receiver.Deliveries);
+        Assert.Empty(Receiver.Deliveries);
     }
 }

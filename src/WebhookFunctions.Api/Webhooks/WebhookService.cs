@@ -23,6 +23,9 @@ public sealed class WebhookService(
 {
     private static readonly TimeSpan CleanupTimeout = TimeSpan.FromSeconds(10);
 
+    /// <summary>A patch that changes no field: applying it copies the record with a fresh updatedAt.</summary>
+    private static readonly WebhookPatch NoChange = new(null, false, null, null, null);
+
     public async Task<(WebhookEntity Webhook, string SigningSecret)> CreateAsync(
         Caller caller, string applicationId, WebhookDraft draft, CancellationToken cancellationToken)
     {
@@ -126,7 +129,7 @@ public sealed class WebhookService(
         while (true)
         {
             var now = Now();
-            var updated = Apply(current, new WebhookPatch(null, false, null, null, null));
+            var updated = Apply(current, NoChange);
             updated.SecretVersion = version;
             updated.KeyFingerprint = SigningSecret.Fingerprint(secret);
             // At most one previous secret: whatever was previous before this rotation ends now.

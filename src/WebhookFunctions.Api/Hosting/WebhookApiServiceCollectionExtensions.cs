@@ -48,6 +48,7 @@ public static class WebhookApiServiceCollectionExtensions
         AddSecretStore(services, configuration, environment);
 
         services.AddSingleton<ApiExecution>();
+        services.AddSingleton<Idempotency.IdempotencyService>();
         services.AddSingleton<ApiKeyCache>();
         services.AddSingleton<ApiKeyAuthenticator>();
         services.AddSingleton<ApiKeyService>();

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Net.Http.Headers;
 
@@ -9,12 +10,19 @@ namespace WebhookFunctions.Api.Http;
 /// </summary>
 public static class ApiResults
 {
+    /// <summary>Set on a response that repeats an earlier one for the same <c>Idempotency-Key</c>.</summary>
+    public const string ReplayedHeader = "Idempotent-Replayed";
+
     public static IResult Ok<T>(T body, string? etag = null) => new JsonBodyResult<T>(StatusCodes.Status200OK, body, etag, null);
 
     public static IResult Created<T>(string location, T body, string? etag = null) =>
         new JsonBodyResult<T>(StatusCodes.Status201Created, body, etag, location);
 
     public static IResult Json<T>(int statusCode, T body) => new JsonBodyResult<T>(statusCode, body, null, null);
+
+    /// <summary>An earlier response, repeated as it was first sent.</summary>
+    public static IResult Replayed(int statusCode, JsonNode body, string? etag, string? location) =>
+        new JsonBodyResult<JsonNode>(statusCode, body, etag, location, Replayed: true);
 
     public static IResult NoContent() => TypedResults.NoContent();
 
@@ -24,9 +32,18 @@ public static class ApiResults
     public static IResult From(ApiException exception) =>
         new ErrorResult(exception.StatusCode, exception.Message, exception.Details, exception.RetryAfter);
 
-    private sealed class JsonBodyResult<T>(int statusCode, T body, string? etag, string? location) : IResult, IStatusCodeHttpResult
+    private sealed class JsonBodyResult<T>(int statusCode, T body, string? etag, string? location, bool Replayed = false)
+        : IJsonBodyResult, IStatusCodeHttpResult
     {
         public int? StatusCode => statusCode;
+
+        int IJsonBodyResult.StatusCode => statusCode;
+
+        public string? ETag => etag;
+
+        public string? Location => location;
+
+        public JsonNode? ToJsonNode() => JsonSerializer.SerializeToNode(body, ApiJson.Options);
 
         public async Task ExecuteAsync(HttpContext httpContext)
         {
@@ -41,6 +58,11 @@ public static class ApiResults
             if (location is not null)
             {
                 response.Headers[HeaderNames.Location] = location;
+            }
+
+            if (Replayed)
+            {
+                response.Headers[ReplayedHeader] = "true";
             }
 
             await JsonSerializer.SerializeAsync(response.Body, body, ApiJson.Options, httpContext.RequestAborted);
@@ -71,4 +93,16 @@ public static class ApiResults
             await JsonSerializer.SerializeAsync(response.Body, error, ApiJson.Options, CancellationToken.None);
         }
     }
+}
+
+/// <summary>A success result whose body can be captured, as the idempotency record needs.</summary>
+internal interface IJsonBodyResult : IResult
+{
+    int StatusCode { get; }
+
+    string? ETag { get; }
+
+    string? Location { get; }
+
+    JsonNode? ToJsonNode();
 }

@@ -19,6 +19,22 @@ public static class RequestBody
         AllowDuplicateProperties = false,
     };
 
+    /// <summary>
+    /// Reads the whole body within the size bound and puts it back as a seekable stream, for callers
+    /// that must see the bytes before the handler parses them.
+    /// </summary>
+    public static async Task<ReadOnlyMemory<byte>> BufferAsync(HttpRequest request, CancellationToken cancellationToken)
+    {
+        if (request.ContentLength > MaxBytes)
+        {
+            throw new ApiException(StatusCodes.Status413PayloadTooLarge);
+        }
+
+        var buffer = await ReadBoundedAsync(request.Body, cancellationToken);
+        request.Body = new MemoryStream(buffer.ToArray(), writable: false);
+        return buffer;
+    }
+
     /// <summary>Returns the root object, or null when the body is empty and <paramref name="required"/> is false.</summary>
     public static async Task<JsonDocument?> ReadObjectAsync(HttpRequest request, bool required, CancellationToken cancellationToken)
     {

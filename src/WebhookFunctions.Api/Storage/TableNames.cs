@@ -9,7 +9,8 @@ public static class TableNames
     public const string ApiKeyHashes = "ApiKeyHashes";
     public const string Webhooks = "Webhooks";
     public const string LocalSecrets = "LocalSecrets";
+    public const string Idempotency = "Idempotency";
 
     public static IReadOnlyList<string> All { get; } =
-        [Merchants, Applications, ApplicationOwners, ApiKeys, ApiKeyHashes, Webhooks, LocalSecrets];
+        [Merchants, Applications, ApplicationOwners, ApiKeys, ApiKeyHashes, Webhooks, LocalSecrets, Idempotency];
 }

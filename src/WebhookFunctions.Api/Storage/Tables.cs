@@ -21,6 +21,8 @@ public sealed class Tables(TableServiceClient service)
 
     public TableClient LocalSecrets { get; } = service.GetTableClient(TableNames.LocalSecrets);
 
+    public TableClient Idempotency { get; } = service.GetTableClient(TableNames.Idempotency);
+
     public async Task CreateAllAsync(CancellationToken cancellationToken)
     {
         foreach (var name in TableNames.All)

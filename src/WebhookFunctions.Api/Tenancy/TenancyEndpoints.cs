@@ -3,6 +3,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using WebhookFunctions.Api.Auth;
 using WebhookFunctions.Api.Http;
+using WebhookFunctions.Api.Idempotency;
 using WebhookFunctions.Api.Storage;
 using WebhookFunctions.Api.Webhooks;
 
@@ -13,16 +14,20 @@ public sealed record ApplicationResponse(string Id, string Name, DateTimeOffset 
 public sealed record ApiKeyList(IReadOnlyList<ApiKeyInfo> Items);
 
 /// <summary>Merchant self-service: applications and API keys, through the same services as the admin CLI.</summary>
-public sealed class TenancyEndpoints(ApiExecution execution, ApplicationService applications, ApiKeyService keys)
+public sealed class TenancyEndpoints(
+    ApiExecution execution, IdempotencyService idempotency, ApplicationService applications, ApiKeyService keys)
 {
     public Task<IResult> CreateApplicationAsync(HttpContext httpContext) =>
-        execution.RunAsync(httpContext, async cancellationToken =>
+        execution.RunAsync(httpContext, cancellationToken =>
         {
             var caller = Caller.Of(httpContext);
-            using var body = await RequestBody.ReadObjectAsync(httpContext.Request, required: true, cancellationToken);
-            var name = ReadName(body!.RootElement, allowed: ["name"]);
-            var application = await applications.CreateAsync(caller.MerchantId, name, cancellationToken);
-            return ApiResults.Created($"/{Routes.Prefix}/v1/applications/{application.Id}", ToResponse(application));
+            return idempotency.RunAsync(httpContext, caller, async ct =>
+            {
+                using var body = await RequestBody.ReadObjectAsync(httpContext.Request, required: true, ct);
+                var name = ReadName(body!.RootElement, allowed: ["name"]);
+                var application = await applications.CreateAsync(caller.MerchantId, name, ct);
+                return new IdempotentResult(ApiResults.Created($"/{Routes.Prefix}/v1/applications/{application.Id}", ToResponse(application)));
+            }, cancellationToken);
         });
 
     public Task<IResult> ListApplicationsAsync(HttpContext httpContext) =>
@@ -42,14 +47,18 @@ public sealed class TenancyEndpoints(ApiExecution execution, ApplicationService 
         });
 
     public Task<IResult> CreateApiKeyAsync(HttpContext httpContext) =>
-        execution.RunAsync(httpContext, async cancellationToken =>
+        execution.RunAsync(httpContext, cancellationToken =>
         {
             var caller = Caller.Of(httpContext);
-            using var body = await RequestBody.ReadObjectAsync(httpContext.Request, required: true, cancellationToken);
-            var root = body!.RootElement;
-            var name = ReadName(root, allowed: ["name", "expiresAt"]);
-            var expiresAt = ReadExpiry(root);
-            return ApiResults.Created($"/{Routes.Prefix}/{Routes.ApiKeys}", await keys.CreateAsync(caller.MerchantId, name, expiresAt, cancellationToken));
+            return idempotency.RunAsync(httpContext, caller, async ct =>
+            {
+                using var body = await RequestBody.ReadObjectAsync(httpContext.Request, required: true, ct);
+                var root = body!.RootElement;
+                var name = ReadName(root, allowed: ["name", "expiresAt"]);
+                var expiresAt = ReadExpiry(root);
+                var created = await keys.CreateAsync(caller.MerchantId, name, expiresAt, ct);
+                return new IdempotentResult(ApiResults.Created($"/{Routes.Prefix}/{Routes.ApiKeys}", created), new ReplaySecret.ApiKey(created.Id));
+            }, cancellationToken);
         });
 
     public Task<IResult> ListApiKeysAsync(HttpContext httpContext) =>

@@ -3,6 +3,7 @@ using WebhookFunctions.Api.Auth;
 using WebhookFunctions.Api.Delivery;
 using WebhookFunctions.Api.Events;
 using WebhookFunctions.Api.Http;
+using WebhookFunctions.Api.Idempotency;
 
 namespace WebhookFunctions.Api.Webhooks;
 
@@ -11,18 +12,29 @@ namespace WebhookFunctions.Api.Webhooks;
 /// call these with the request's <see cref="HttpContext"/> and route values.
 /// </summary>
 public sealed class WebhookEndpoints(
-    ApiExecution execution, WebhookService webhooks, WebhookValidator validator, EventCatalog catalog, WebhookTester tester, TimeProvider clock)
+    ApiExecution execution,
+    IdempotencyService idempotency,
+    WebhookService webhooks,
+    WebhookValidator validator,
+    EventCatalog catalog,
+    WebhookTester tester,
+    TimeProvider clock)
 {
     public Task<IResult> CreateAsync(HttpContext httpContext, string applicationId) =>
-        execution.RunAsync(httpContext, async cancellationToken =>
+        execution.RunAsync(httpContext, cancellationToken =>
         {
             var caller = Caller.Of(httpContext);
             Ids(applicationId);
-            using var body = await RequestBody.ReadObjectAsync(httpContext.Request, required: true, cancellationToken);
-            var draft = validator.ParseCreate(body!.RootElement);
-            var (webhook, secret) = await webhooks.CreateAsync(caller, applicationId, draft, cancellationToken);
-            var response = WebhookService.ToResponse(webhook) with { SigningSecret = secret };
-            return ApiResults.Created(LocationOf(webhook), response, ETags.ToHttp(webhook.ETag));
+            return idempotency.RunAsync(httpContext, caller, async ct =>
+            {
+                using var body = await RequestBody.ReadObjectAsync(httpContext.Request, required: true, ct);
+                var draft = validator.ParseCreate(body!.RootElement);
+                var (webhook, secret) = await webhooks.CreateAsync(caller, applicationId, draft, ct);
+                var response = WebhookService.ToResponse(webhook) with { SigningSecret = secret };
+                return new IdempotentResult(
+                    ApiResults.Created(LocationOf(webhook), response, ETags.ToHttp(webhook.ETag)),
+                    new ReplaySecret.SigningSecret(webhook.WebhookId, webhook.SecretVersion));
+            }, cancellationToken);
         });
 
     public Task<IResult> ListAsync(HttpContext httpContext, string applicationId) =>
@@ -64,26 +76,34 @@ public sealed class WebhookEndpoints(
         });
 
     public Task<IResult> RotateSecretAsync(HttpContext httpContext, string applicationId, string webhookId) =>
-        execution.RunAsync(httpContext, async cancellationToken =>
+        execution.RunAsync(httpContext, cancellationToken =>
         {
             var caller = Caller.Of(httpContext);
             Ids(applicationId, webhookId);
-            using var body = await RequestBody.ReadObjectAsync(httpContext.Request, required: false, cancellationToken);
-            var grace = WebhookValidator.ParseRotation(body?.RootElement);
-            var (webhook, secret) = await webhooks.RotateSecretAsync(caller, applicationId, webhookId, grace, cancellationToken);
-            var response = new RotatedSecretResponse(secret, webhook.KeyFingerprint, webhook.PreviousSecretExpiresAt ?? clock.GetUtcNow());
-            return ApiResults.Ok(response, ETags.ToHttp(webhook.ETag));
+            return idempotency.RunAsync(httpContext, caller, async ct =>
+            {
+                using var body = await RequestBody.ReadObjectAsync(httpContext.Request, required: false, ct);
+                var grace = WebhookValidator.ParseRotation(body?.RootElement);
+                var (webhook, secret) = await webhooks.RotateSecretAsync(caller, applicationId, webhookId, grace, ct);
+                var response = new RotatedSecretResponse(secret, webhook.KeyFingerprint, webhook.PreviousSecretExpiresAt ?? clock.GetUtcNow());
+                return new IdempotentResult(
+                    ApiResults.Ok(response, ETags.ToHttp(webhook.ETag)),
+                    new ReplaySecret.SigningSecret(webhook.WebhookId, webhook.SecretVersion));
+            }, cancellationToken);
         });
 
     public Task<IResult> TestAsync(HttpContext httpContext, string applicationId, string webhookId) =>
-        execution.RunAsync(httpContext, async cancellationToken =>
+        execution.RunAsync(httpContext, cancellationToken =>
         {
             var caller = Caller.Of(httpContext);
             Ids(applicationId, webhookId);
-            using var body = await RequestBody.ReadObjectAsync(httpContext.Request, required: false, cancellationToken);
-            WebhookValidator.RequireNoProperties(body?.RootElement);
-            var webhook = await webhooks.GetAsync(caller, applicationId, webhookId, cancellationToken);
-            return ApiResults.Ok(await tester.SendAsync(webhook, cancellationToken));
+            return idempotency.RunAsync(httpContext, caller, async ct =>
+            {
+                using var body = await RequestBody.ReadObjectAsync(httpContext.Request, required: false, ct);
+                WebhookValidator.RequireNoProperties(body?.RootElement);
+                var webhook = await webhooks.GetAsync(caller, applicationId, webhookId, ct);
+                return new IdempotentResult(ApiResults.Ok(await tester.SendAsync(webhook, ct)));
+            }, cancellationToken);
         });
 
     public Task<IResult> ListEventTypesAsync(HttpContext httpContext) =>

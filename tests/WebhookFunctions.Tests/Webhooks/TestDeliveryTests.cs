@@ -43,6 +43,26 @@ public sealed class TestDeliveryTests(ApiFixture fixture) : LocalDeliveryTests(f
         Assert.NotEqual(JsonValueKind.Null, webhook.GetProperty("lastTestAt").ValueKind);
     }
 
+    [Fact]
+    public async Task A_repeated_test_with_one_idempotency_key_sends_once_and_replays_the_result()
+    {
+        var (tenant, path, _) = await WebhookAtAsync("/ok");
+        var key = Guid.NewGuid().ToString();
+
+        var results = new List<string>();
+        for (var attempt = 0; attempt < 2; attempt++)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, path + "/test");
+            request.Headers.Add("Idempotency-Key", key);
+            using var response = await tenant.Http.SendAsync(request);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            results.Add(await response.Content.ReadAsStringAsync());
+        }
+
+        Assert.Single(Receiver.Deliveries);
+        Assert.Equal(results[0], results[1]);
+    }
+
     [Theory]
     [InlineData("/fail", 500, "500")]
     [InlineData("/redirect", 302, "redirect")]

@@ -11,6 +11,7 @@ param tableNames array = [
   'ApiKeys'
   'ApiKeyHashes'
   'Webhooks'
+  'Idempotency'
 ]
 
 resource account 'Microsoft.Storage/storageAccounts@2023-05-01' = {

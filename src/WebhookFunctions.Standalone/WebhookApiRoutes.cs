@@ -1,5 +1,6 @@
 using WebhookFunctions.Api.Health;
 using WebhookFunctions.Api.Http;
+using WebhookFunctions.Api.OpenApi;
 using WebhookFunctions.Api.Tenancy;
 using WebhookFunctions.Api.Webhooks;
 
@@ -42,6 +43,8 @@ public static class WebhookApiRoutes
             handlers.RevokeApiKeyAsync(context, keyId)).WithName(ApiOperations.RevokeApiKey);
         api.MapGet(Routes.Health, (HttpContext context, HealthEndpoints handlers) =>
             handlers.GetAsync(context)).WithName(ApiOperations.Health);
+        api.MapGet(Routes.OpenApiDocument, (HttpContext context, OpenApiEndpoints handlers) =>
+            handlers.GetAsync(context)).WithName(ApiOperations.GetOpenApiDocument);
 
         return endpoints;
     }

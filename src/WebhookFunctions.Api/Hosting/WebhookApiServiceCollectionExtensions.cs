@@ -62,6 +62,7 @@ public static class WebhookApiServiceCollectionExtensions
         services.AddSingleton<Delivery.WebhookTester>();
         services.AddSingleton<WebhookEndpoints>();
         services.AddSingleton<HealthEndpoints>();
+        services.AddSingleton<OpenApi.OpenApiEndpoints>();
         services.AddSingleton<TenancyEndpoints>();
         return services;
     }

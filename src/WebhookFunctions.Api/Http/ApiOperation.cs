@@ -24,6 +24,7 @@ public static class ApiOperations
     public const string ListApiKeys = nameof(ListApiKeys);
     public const string RevokeApiKey = nameof(RevokeApiKey);
     public const string Health = nameof(Health);
+    public const string GetOpenApiDocument = nameof(GetOpenApiDocument);
 
     public static IReadOnlyList<ApiOperation> All { get; } =
     [
@@ -42,6 +43,7 @@ public static class ApiOperations
         new(ListApiKeys, "GET", Routes.ApiKeys),
         new(RevokeApiKey, "DELETE", Routes.ApiKey),
         new(Health, "GET", Routes.Health, Anonymous: true),
+        new(GetOpenApiDocument, "GET", Routes.OpenApiDocument, Anonymous: true),
     ];
 
     public static bool IsAnonymous(string? operationName) =>

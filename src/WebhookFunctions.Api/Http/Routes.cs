@@ -18,4 +18,5 @@ public static class Routes
     public const string ApiKeys = "v1/api-keys";
     public const string ApiKey = "v1/api-keys/{keyId}";
     public const string Health = "health";
+    public const string OpenApiDocument = "openapi.json";
 }

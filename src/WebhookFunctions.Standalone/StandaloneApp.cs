@@ -1,5 +1,6 @@
 using WebhookFunctions.Api.Hosting;
 using WebhookFunctions.Standalone.Development;
+using WebhookFunctions.Standalone.Maintenance;
 
 namespace WebhookFunctions.Standalone;
 
@@ -16,6 +17,7 @@ public static class StandaloneApp
         builder.Services.AddDevelopmentAzurite(builder.Configuration, builder.Environment);
         builder.Services.AddWebhookApi(builder.Configuration, builder.Environment);
         builder.Services.AddDemoSeed(builder.Configuration, builder.Environment);
+        builder.Services.AddHostedService<OrphanSecretSweepService>();
         configure?.Invoke(builder);
 
         var app = builder.Build();

@@ -29,6 +29,7 @@ public static class WebhookApiServiceCollectionExtensions
         services.AddOptions<ApiOptions>().BindConfiguration(ApiOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<WebhookOptions>().BindConfiguration(WebhookOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<Maintenance.SweepOptions>().BindConfiguration(Maintenance.SweepOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.Section);
         services.AddOptions<KeyVaultOptions>().BindConfiguration(KeyVaultOptions.Section);
         services.AddOptions<LocalSecretsOptions>().BindConfiguration(LocalSecretsOptions.Section);
@@ -62,6 +63,7 @@ public static class WebhookApiServiceCollectionExtensions
         services.AddSingleton<Delivery.WebhookTester>();
         services.AddSingleton<WebhookEndpoints>();
         services.AddSingleton<HealthEndpoints>();
+        services.AddSingleton<Maintenance.OrphanSecretSweeper>();
         services.AddSingleton<OpenApi.OpenApiEndpoints>();
         services.AddSingleton<TenancyEndpoints>();
         return services;

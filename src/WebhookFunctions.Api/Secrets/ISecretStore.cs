@@ -12,6 +12,15 @@ public interface ISecretStore
     /// <summary>Deletes every version of <paramref name="name"/>. Deleting an absent name succeeds.</summary>
     Task DeleteAsync(string name, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Every secret whose name starts with <paramref name="prefix"/>, with its tags and when its
+    /// newest version was written. A scan: for the orphan sweep only, never a request path.
+    /// </summary>
+    IAsyncEnumerable<StoredSecret> ListAsync(string prefix, CancellationToken cancellationToken);
+
     /// <summary>Proves the store answers and accepts our identity, without reading any secret.</summary>
     Task ProbeAsync(CancellationToken cancellationToken);
 }
+
+/// <summary>A secret as the sweep sees it: never its value.</summary>
+public sealed record StoredSecret(string Name, IReadOnlyDictionary<string, string> Tags, DateTimeOffset UpdatedAt);

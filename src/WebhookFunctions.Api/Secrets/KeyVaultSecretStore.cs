@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Azure;
 using Azure.Security.KeyVault.Secrets;
 using Microsoft.AspNetCore.Http;
@@ -53,6 +54,20 @@ public sealed class KeyVaultSecretStore(SecretClient client) : ISecretStore
         }
         catch (RequestFailedException exception) when (exception.Status == 404)
         {
+        }
+    }
+
+    public async IAsyncEnumerable<StoredSecret> ListAsync(string prefix, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await foreach (var properties in client.GetPropertiesOfSecretsAsync(cancellationToken))
+        {
+            if (properties.Name.StartsWith(prefix, StringComparison.Ordinal))
+            {
+                yield return new StoredSecret(
+                    properties.Name,
+                    new Dictionary<string, string>(properties.Tags),
+                    properties.UpdatedOn ?? properties.CreatedOn ?? DateTimeOffset.MinValue);
+            }
         }
     }
 

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -60,6 +61,35 @@ public sealed class LocalSecretStore(Tables tables, LocalSecretKey key) : ISecre
         await foreach (var row in _table.QueryAsync<TableEntity>(filter, select: ["RowKey"], cancellationToken: cancellationToken))
         {
             await _table.DeleteEntityAsync(name, row.RowKey, ETag.All, cancellationToken);
+        }
+    }
+
+    public async IAsyncEnumerable<StoredSecret> ListAsync(string prefix, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        // Rows come sorted by name, then version: one secret's versions are adjacent.
+        StoredSecret? current = null;
+        var filter = TableClient.CreateQueryFilter($"PartitionKey ge {prefix} and PartitionKey lt {prefix + char.MaxValue}");
+        await foreach (var row in _table.QueryAsync<TableEntity>(filter, select: ["PartitionKey", "Tags", "Timestamp"], cancellationToken: cancellationToken))
+        {
+            var written = row.Timestamp ?? DateTimeOffset.MinValue;
+            if (current is not null && current.Name == row.PartitionKey)
+            {
+                current = current with { UpdatedAt = written > current.UpdatedAt ? written : current.UpdatedAt };
+                continue;
+            }
+
+            if (current is not null)
+            {
+                yield return current;
+            }
+
+            var tags = JsonSerializer.Deserialize<Dictionary<string, string>>(row.GetString("Tags") ?? "{}") ?? [];
+            current = new StoredSecret(row.PartitionKey, tags, written);
+        }
+
+        if (current is not null)
+        {
+            yield return current;
         }
     }
 

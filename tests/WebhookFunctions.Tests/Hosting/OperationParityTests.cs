@@ -17,6 +17,20 @@ public sealed partial class OperationParityTests(ApiFixture fixture)
     [GeneratedRegex(@"\[Function\(ApiOperations\.(?<name>\w+)\)\]\s*public\s+Task<IResult>\s+Run\(\s*\[HttpTrigger\(AuthorizationLevel\.Anonymous,\s*""(?<method>\w+)"",\s*Route\s*=\s*Routes\.(?<route>\w+)\)\]")]
     private static partial Regex FunctionDeclaration();
 
+    [GeneratedRegex(@"\[Function\(nameof\((?<name>\w+)\)\)\]\s*public\s+Task\s+Run\(\[TimerTrigger\(""(?<schedule>[^""]+)""\)\]\s*TimerInfo\s+\w+,\s*CancellationToken\s+cancellationToken\)\s*=>\s*sweeper\.SweepAsync\(cancellationToken\);")]
+    private static partial Regex TimerDeclaration();
+
+    [Fact]
+    public void Functions_app_runs_the_orphan_sweep_on_an_hourly_timer()
+    {
+        var source = File.ReadAllText(Path.Combine(RepositoryRoot(), "src", "WebhookFunctions", "Functions", "SweepOrphanSecrets.cs"));
+
+        var timer = Assert.Single(TimerDeclaration().Matches(source));
+        Assert.Equal("SweepOrphanSecrets", timer.Groups["name"].Value);
+        Assert.Equal(6, timer.Groups["schedule"].Value.Split(' ').Length);
+        Assert.Matches(@"^\d+ \d+ \* \* \* \*$", timer.Groups["schedule"].Value);
+    }
+
     [Fact]
     public void Functions_app_declares_exactly_the_library_operations()
     {
@@ -70,7 +84,7 @@ public sealed partial class OperationParityTests(ApiFixture fixture)
             var source = File.ReadAllText(file);
             var declarations = FunctionDeclaration().Matches(source);
             var attributes = Regex.Count(source, @"\[Function\(");
-            Assert.True(declarations.Count == attributes, $"{file}: a [Function] declaration does not have the expected shape");
+            Assert.True(declarations.Count + TimerDeclaration().Count(source) == attributes, $"{file}: a [Function] declaration does not have the expected shape");
             foreach (Match match in declarations)
             {
                 Assert.True(Path.GetFileNameWithoutExtension(file) == match.Groups["name"].Value, $"{file} should be named after its function");

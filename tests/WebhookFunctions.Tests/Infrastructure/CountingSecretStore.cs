@@ -37,5 +37,7 @@ public sealed class CountingSecretStore(ISecretStore inner) : ISecretStore
         return inner.DeleteAsync(name, cancellationToken);
     }
 
+    public IAsyncEnumerable<StoredSecret> ListAsync(string prefix, CancellationToken cancellationToken) => inner.ListAsync(prefix, cancellationToken);
+
     public Task ProbeAsync(CancellationToken cancellationToken) => inner.ProbeAsync(cancellationToken);
 }

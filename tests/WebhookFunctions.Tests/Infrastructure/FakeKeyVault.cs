@@ -125,6 +125,9 @@ public sealed class FakeKeyVault : IAsyncDisposable
             case ("PUT", ["secrets", var name]):
                 await SetAsync(context, name);
                 break;
+            case ("GET", ["secrets"]):
+                await ListSecretsAsync(context);
+                break;
             case ("GET", ["secrets", var name, "versions"]):
                 await ListVersionsAsync(context, name);
                 break;
@@ -215,6 +218,19 @@ public sealed class FakeKeyVault : IAsyncDisposable
             {
                 items.Add(Bundle(name, version, includeValue: false));
             }
+        }
+
+        await WriteAsync(context, 200, new JsonObject { ["value"] = items, ["nextLink"] = null });
+    }
+
+    private async Task ListSecretsAsync(HttpContext context)
+    {
+        var items = new JsonArray();
+        foreach (var (name, secret) in _secrets.Where(s => !s.Value.Deleted))
+        {
+            var item = Bundle(name, secret.Versions[^1], includeValue: false);
+            item["id"] = $"{VaultUri}secrets/{name}";
+            items.Add(item);
         }
 
         await WriteAsync(context, 200, new JsonObject { ["value"] = items, ["nextLink"] = null });

@@ -42,7 +42,7 @@ public sealed class TestHost : IAsyncDisposable
     public IServiceProvider Services => App.Services;
 
     /// <summary>One local secret-store key for every host of a run, so hosts can share webhooks.</summary>
-    private static readonly string LocalSecretsKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
+    public static readonly string LocalSecretsKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
 
     public static async Task<TestHost> StartAsync(string connectionString, Action<IServiceCollection>? services, params string[] settings)
     {

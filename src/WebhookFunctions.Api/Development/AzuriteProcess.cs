@@ -119,8 +119,29 @@ public sealed class AzuriteProcess : IAsyncDisposable
         return null;
     }
 
+    /// <summary>
+    /// Stops Azurite the way Ctrl+C does, so that in persistent mode it writes its data out first;
+    /// only if it has not gone within a few seconds is it killed.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
+        if (!_process.HasExited && !OperatingSystem.IsWindows())
+        {
+            try
+            {
+                using var interrupt = Process.Start(new ProcessStartInfo("kill", ["-INT", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])
+                {
+                    UseShellExecute = false,
+                });
+                await interrupt!.WaitForExitAsync();
+                using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+                await _process.WaitForExitAsync(grace.Token);
+            }
+            catch (Exception exception) when (exception is OperationCanceledException or System.ComponentModel.Win32Exception)
+            {
+            }
+        }
+
         if (!_process.HasExited)
         {
             _process.Kill(entireProcessTree: true);

@@ -37,6 +37,10 @@ public sealed class ApiExecution(IOptions<ApiOptions> options, ILogger<ApiExecut
         {
             case ApiException api:
                 return ApiResults.From(api);
+            case BadHttpRequestException badRequest:
+                // The client's own request broke while its body was read (a bad chunk, a body cut
+                // short). It derives from IOException, so it must be caught before the 502 case.
+                return ApiResults.Error(badRequest.StatusCode is >= 400 and < 500 ? badRequest.StatusCode : StatusCodes.Status400BadRequest);
             case OperationCanceledException when httpContext.RequestAborted.IsCancellationRequested:
                 // The client has gone; nobody will read this.
                 return ApiResults.Error(499, "The client closed the request.");

@@ -61,8 +61,10 @@ public static class RequestBody
         {
             document = JsonDocument.Parse(buffer, DocumentOptions);
         }
-        catch (JsonException)
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
+            // InvalidOperationException: the duplicate-name check unescapes property names, and an
+            // unpaired surrogate escape cannot be unescaped.
             throw ApiException.BadRequest(new ErrorDetail("body", "Must be well-formed JSON (UTF-8, no duplicate properties, at most 16 levels deep)"));
         }
 
@@ -72,7 +74,62 @@ public static class RequestBody
             throw ApiException.BadRequest(new ErrorDetail("body", "Must be a JSON object"));
         }
 
+        if (!HasOnlyWellFormedStrings(document.RootElement))
+        {
+            document.Dispose();
+            throw ApiException.BadRequest(new ErrorDetail("body", "Must not contain unpaired UTF-16 surrogate escapes such as \\ud800"));
+        }
+
         return document;
+    }
+
+    /// <summary>
+    /// JSON lets a string escape half a surrogate pair, which no .NET string can hold: reject such
+    /// bodies here, once, rather than have any handler's GetString throw.
+    /// </summary>
+    private static bool HasOnlyWellFormedStrings(JsonElement element)
+    {
+        try
+        {
+            return Walk(element);
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
+        }
+
+        static bool Walk(JsonElement element)
+        {
+            switch (element.ValueKind)
+            {
+                case JsonValueKind.String:
+                    _ = element.GetString();
+                    return true;
+                case JsonValueKind.Object:
+                    foreach (var property in element.EnumerateObject())
+                    {
+                        _ = property.Name;
+                        if (!Walk(property.Value))
+                        {
+                            return false;
+                        }
+                    }
+
+                    return true;
+                case JsonValueKind.Array:
+                    foreach (var item in element.EnumerateArray())
+                    {
+                        if (!Walk(item))
+                        {
+                            return false;
+                        }
+                    }
+
+                    return true;
+                default:
+                    return true;
+            }
+        }
     }
 
     private static async Task<ReadOnlyMemory<byte>> ReadBoundedAsync(Stream body, CancellationToken cancellationToken)
@@ -81,7 +138,18 @@ public static class RequestBody
         var total = 0;
         while (total < buffer.Length)
         {
-            var read = await body.ReadAsync(buffer.AsMemory(total), cancellationToken);
+            int read;
+            try
+            {
+                read = await body.ReadAsync(buffer.AsMemory(total), cancellationToken);
+            }
+            catch (IOException)
+            {
+                // The client's framing broke mid-body (a malformed chunk, a connection cut short). Left
+                // alone, an IOException would read as a failing dependency and answer 502.
+                throw ApiException.BadRequest(new ErrorDetail("body", "Could not be read: the request body is malformed or incomplete"));
+            }
+
             if (read == 0)
             {
                 return buffer.AsMemory(0, total);

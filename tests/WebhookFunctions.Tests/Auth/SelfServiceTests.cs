@@ -49,6 +49,19 @@ public sealed class SelfServiceTests(ApiFixture fixture)
         await tooLong.AssertErrorAsync(400, "name");
     }
 
+    [Theory]
+    [InlineData("/api/v1/applications", "{\"name\":\"\\ud800\"}")]
+    [InlineData("/api/v1/api-keys", "{\"name\":\"a\\udc00b\"}")]
+    [InlineData("/api/v1/applications", "{\"\\ud83d\":\"x\"}")]
+    public async Task A_name_with_an_unpaired_surrogate_escape_is_400_not_500(string path, string json)
+    {
+        var tenant = await fixture.Host.NewTenantAsync();
+
+        using var response = await tenant.Http.PostAsync(path, Http.Json(json));
+
+        await response.AssertErrorAsync(400, "body");
+    }
+
     [Fact]
     public async Task Another_merchants_application_is_403_and_an_unknown_one_404()
     {

@@ -14,7 +14,7 @@ namespace WebhookFunctions.Api.Webhooks;
 /// </summary>
 public sealed class WebhookRepository(Tables tables, IOptions<WebhookOptions> options)
 {
-    private const int MaxAttempts = 8;
+    private const int MaxAttempts = 20;
     private readonly TableClient _table = tables.Webhooks;
     private readonly int _maxPerApplication = options.Value.MaxPerApplication;
 
@@ -63,6 +63,7 @@ public sealed class WebhookRepository(Tables tables, IOptions<WebhookOptions> op
     {
         for (var attempt = 0; attempt < MaxAttempts; attempt++)
         {
+            await BackoffAsync(attempt, cancellationToken);
             var counter = await FindCounterAsync(entity.PartitionKey, entity.ApplicationId, cancellationToken);
             var count = counter?.Count ?? 0;
             if (count >= _maxPerApplication)
@@ -142,6 +143,7 @@ public sealed class WebhookRepository(Tables tables, IOptions<WebhookOptions> op
     {
         for (var attempt = 0; attempt < MaxAttempts; attempt++)
         {
+            await BackoffAsync(attempt, cancellationToken);
             var counter = await FindCounterAsync(current.PartitionKey, current.ApplicationId, cancellationToken);
             var actions = new List<TableTransactionAction>
             {
@@ -172,6 +174,14 @@ public sealed class WebhookRepository(Tables tables, IOptions<WebhookOptions> op
 
         throw Busy();
     }
+
+    /// <summary>
+    /// Every create and delete on an application updates its one counter row, so busy applications
+    /// contend on it. Retrying at once lets the same writers collide again; a short, growing, random
+    /// pause spreads them out (the first attempt does not wait).
+    /// </summary>
+    private static Task BackoffAsync(int attempt, CancellationToken cancellationToken) =>
+        attempt == 0 ? Task.CompletedTask : Task.Delay(Random.Shared.Next(1, Math.Min(5 << attempt, 100)), cancellationToken);
 
     private async Task<Response<IReadOnlyList<Response>>?> TrySubmitAsync(List<TableTransactionAction> actions, CancellationToken cancellationToken)
     {

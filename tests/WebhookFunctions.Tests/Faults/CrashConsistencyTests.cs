@@ -19,6 +19,7 @@ public sealed class CrashConsistencyTests(ApiFixture fixture, ITestOutputHelper 
     private const int Workers = 8;
 
     [Fact]
+    [Trait("Category", "Slow")]
     public async Task A_host_killed_mid_create_loses_no_acknowledged_webhook_shows_none_without_its_secret_and_sweeps_the_orphans()
     {
         var tenant = await fixture.Host.NewTenantAsync();

@@ -74,10 +74,10 @@ public static class RequestBody
             throw ApiException.BadRequest(new ErrorDetail("body", "Must be a JSON object"));
         }
 
-        if (!HasOnlyWellFormedStrings(document.RootElement))
+        if (FirstMalformedString(document.RootElement) is { } field)
         {
             document.Dispose();
-            throw ApiException.BadRequest(new ErrorDetail("body", "Must not contain unpaired UTF-16 surrogate escapes such as \\ud800"));
+            throw ApiException.BadRequest(new ErrorDetail(field, "Must not contain unpaired UTF-16 surrogate escapes such as \\ud800"));
         }
 
         return document;
@@ -85,18 +85,28 @@ public static class RequestBody
 
     /// <summary>
     /// JSON lets a string escape half a surrogate pair, which no .NET string can hold: reject such
-    /// bodies here, once, rather than have any handler's GetString throw.
+    /// bodies here, once, rather than have any handler's GetString throw. (A top-level property
+    /// name of that kind has already failed parsing, in the duplicate-name check.)
     /// </summary>
-    private static bool HasOnlyWellFormedStrings(JsonElement element)
+    /// <returns>The top-level property holding such a string, or null when there is none.</returns>
+    private static string? FirstMalformedString(JsonElement root)
     {
-        try
+        foreach (var property in root.EnumerateObject())
         {
-            return Walk(element);
+            try
+            {
+                if (!Walk(property.Value))
+                {
+                    return property.Name;
+                }
+            }
+            catch (InvalidOperationException)
+            {
+                return property.Name;
+            }
         }
-        catch (InvalidOperationException)
-        {
-            return false;
-        }
+
+        return null;
 
         static bool Walk(JsonElement element)
         {

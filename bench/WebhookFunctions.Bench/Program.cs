@@ -35,182 +35,152 @@ var localSecretsKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32))
 
 // Start to first 200, measured from outside: a separate process, as an operator would start it.
 Console.Error.WriteLine("Starting the standalone host...");
-var port = AzuriteProcess.FreePort();
 var hostStart = Stopwatch.StartNew();
-using var hostProcess = StartHost(port);
-using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(30) };
-while (true)
-{
-    try
-    {
-        using var health = await http.GetAsync("/api/health");
-        if (health.IsSuccessStatusCode)
-        {
-            break;
-        }
-    }
-    catch (HttpRequestException)
-    {
-    }
-
-    if (hostProcess.HasExited || hostStart.Elapsed > TimeSpan.FromSeconds(60))
-    {
-        throw new InvalidOperationException("The standalone host did not answer /api/health within 60 s.");
-    }
-
-    await Task.Delay(5);
-}
-
+await using var host = await StandaloneProcess.StartAsync(AppContext.BaseDirectory,
+    [$"Storage:ConnectionString={connectionString}", $"LocalSecrets:Key={localSecretsKey}", "Webhooks:MaxPerApplication=1000"], CancellationToken.None);
 var startToFirst200 = hostStart.Elapsed;
+using var http = new HttpClient { BaseAddress = host.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
 
-try
+using var cached = await StartServicesAsync(cacheSeconds: 30);
+using var uncached = await StartServicesAsync(cacheSeconds: 0);
+var services = cached.Services;
+var tables = services.GetRequiredService<Tables>();
+
+var merchant = await services.GetRequiredService<MerchantService>().CreateAsync("Bench merchant", CancellationToken.None);
+var applications = services.GetRequiredService<ApplicationService>();
+var getApp = await applications.CreateAsync(merchant.Id, "get", CancellationToken.None);
+var listApp = await applications.CreateAsync(merchant.Id, "list", CancellationToken.None);
+// Creates spread over 16 applications, one per client: each application's webhook counter is a
+// single row that every create on it must update, so 16 clients on one application measure
+// that contention rather than the create path.
+var createApps = new List<string>();
+for (var i = 0; i < 16; i++)
 {
-    using var cached = await StartServicesAsync(cacheSeconds: 30);
-    using var uncached = await StartServicesAsync(cacheSeconds: 0);
-    var services = cached.Services;
-    var tables = services.GetRequiredService<Tables>();
+    createApps.Add((await applications.CreateAsync(merchant.Id, $"create {i}", CancellationToken.None)).Id);
+}
 
-    var merchant = await services.GetRequiredService<MerchantService>().CreateAsync("Bench merchant", CancellationToken.None);
-    var applications = services.GetRequiredService<ApplicationService>();
-    var getApp = await applications.CreateAsync(merchant.Id, "get", CancellationToken.None);
-    var listApp = await applications.CreateAsync(merchant.Id, "list", CancellationToken.None);
-    // Creates spread over 16 applications, one per client: each application's webhook counter is a
-    // single row that every create on it must update, so 16 clients on one application measure
-    // that contention rather than the create path.
-    var createApps = new List<string>();
-    for (var i = 0; i < 16; i++)
+var key = await services.GetRequiredService<ApiKeyService>().CreateAsync(merchant.Id, "bench", null, CancellationToken.None);
+http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key.Key);
+
+var webhookId = await CreateWebhookAsync(getApp.Id);
+await Task.WhenAll(Enumerable.Range(0, 8).Select(async worker =>
+{
+    for (var i = worker; i < 100; i += 8)
     {
-        createApps.Add((await applications.CreateAsync(merchant.Id, $"create {i}", CancellationToken.None)).Id);
+        await CreateWebhookAsync(listApp.Id);
     }
+}));
 
-    var key = await services.GetRequiredService<ApiKeyService>().CreateAsync(merchant.Id, "bench", null, CancellationToken.None);
-    http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key.Key);
+Console.Error.WriteLine("Measuring...");
+var getPath = $"/api/v1/applications/{getApp.Id}/webhooks/{webhookId}";
+var rowKey = WebhookEntity.RowKeyOf(getApp.Id, webhookId);
+Task<bool> ApiGet(int _) => OkAsync(http.GetAsync(getPath));
+async Task<bool> RawGet(int _)
+{
+    var entity = await tables.Webhooks.GetEntityAsync<WebhookEntity>(merchant.Id, rowKey);
+    return entity.Value.WebhookId == webhookId;
+}
 
-    var webhookId = await CreateWebhookAsync(getApp.Id);
-    await Task.WhenAll(Enumerable.Range(0, 8).Select(async worker =>
+var apiGet1 = await Latency.MeasureAsync("GET webhook (API)", 1, Samples(2000), ApiGet);
+var rawGet1 = await Latency.MeasureAsync("GET entity (raw TableClient)", 1, Samples(2000), RawGet);
+var apiGet16 = await Latency.MeasureAsync("GET webhook (API)", 16, Samples(4000), ApiGet);
+var rawGet16 = await Latency.MeasureAsync("GET entity (raw TableClient)", 16, Samples(4000), RawGet);
+var list100 = await Latency.MeasureAsync("List 100 webhooks (API)", 1, Samples(400),
+    _ => OkAsync(http.GetAsync($"/api/v1/applications/{listApp.Id}/webhooks?limit=100")));
+
+var apiCreate = await Latency.MeasureAsync("Create webhook (API)", 16, Samples(800),
+    i => OkAsync(http.PostAsJsonAsync($"/api/v1/applications/{createApps[i % createApps.Count]}/webhooks", new { url = $"https://bench.example.com/{Guid.NewGuid():N}" })), warmup: 0);
+var secrets = services.GetRequiredService<ISecretStore>();
+var rawCreate = await Latency.MeasureAsync("Secret write + table transaction (raw)", 16, Samples(800), async i =>
+{
+    var id = Ids.New();
+    var version = await secrets.SetAsync(SecretNames.ForWebhook(id), SigningSecret.Generate(), SecretNames.Tags(merchant.Id, "bench-raw", id), CancellationToken.None);
+    var url = $"https://bench.example.com/{id}";
+    var record = new WebhookEntity
     {
-        for (var i = worker; i < 100; i += 8)
-        {
-            await CreateWebhookAsync(listApp.Id);
-        }
-    }));
-
-    Console.Error.WriteLine("Measuring...");
-    var getPath = $"/api/v1/applications/{getApp.Id}/webhooks/{webhookId}";
-    var rowKey = WebhookEntity.RowKeyOf(getApp.Id, webhookId);
-    Task<bool> ApiGet(int _) => OkAsync(http.GetAsync(getPath));
-    async Task<bool> RawGet(int _)
-    {
-        var entity = await tables.Webhooks.GetEntityAsync<WebhookEntity>(merchant.Id, rowKey);
-        return entity.Value.WebhookId == webhookId;
-    }
-
-    var apiGet1 = await Latency.MeasureAsync("GET webhook (API)", 1, Samples(2000), ApiGet);
-    var rawGet1 = await Latency.MeasureAsync("GET entity (raw TableClient)", 1, Samples(2000), RawGet);
-    var apiGet16 = await Latency.MeasureAsync("GET webhook (API)", 16, Samples(4000), ApiGet);
-    var rawGet16 = await Latency.MeasureAsync("GET entity (raw TableClient)", 16, Samples(4000), RawGet);
-    var list100 = await Latency.MeasureAsync("List 100 webhooks (API)", 1, Samples(400),
-        _ => OkAsync(http.GetAsync($"/api/v1/applications/{listApp.Id}/webhooks?limit=100")));
-
-    var apiCreate = await Latency.MeasureAsync("Create webhook (API)", 16, Samples(800),
-        i => OkAsync(http.PostAsJsonAsync($"/api/v1/applications/{createApps[i % createApps.Count]}/webhooks", new { url = $"https://bench.example.com/{Guid.NewGuid():N}" })), warmup: 0);
-    var secrets = services.GetRequiredService<ISecretStore>();
-    var rawCreate = await Latency.MeasureAsync("Secret write + table transaction (raw)", 16, Samples(800), async i =>
-    {
-        var id = Ids.New();
-        var version = await secrets.SetAsync(SecretNames.ForWebhook(id), SigningSecret.Generate(), SecretNames.Tags(merchant.Id, "bench-raw", id), CancellationToken.None);
-        var url = $"https://bench.example.com/{id}";
-        var record = new WebhookEntity
-        {
-            PartitionKey = merchant.Id, RowKey = WebhookEntity.RowKeyOf("raw", id), ApplicationId = "raw", WebhookId = id, Url = url,
-            KeyFingerprint = "whsec_****", SecretVersion = version, CreatedAt = DateTimeOffset.UtcNow, UpdatedAt = DateTimeOffset.UtcNow,
-        };
-        var index = new WebhookUrlIndexEntity { PartitionKey = merchant.Id, RowKey = WebhookUrlIndexEntity.RowKeyOf("raw", url), WebhookId = id };
-        var counter = new TableEntity(merchant.Id, $"count:raw-{Environment.CurrentManagedThreadId}-{i}") { ["Count"] = 1 };
-        var result = await tables.Webhooks.SubmitTransactionAsync(
-        [
-            new TableTransactionAction(TableTransactionActionType.Add, record),
-            new TableTransactionAction(TableTransactionActionType.Add, index),
-            new TableTransactionAction(TableTransactionActionType.UpsertReplace, counter),
-        ]);
-        return !result.GetRawResponse().IsError;
-    }, warmup: 0);
-
-    var authCached = await Latency.MeasureAsync("Auth, cached key (in process)", 1, Samples(20000),
-        _ => AuthenticateAsync(services.GetRequiredService<ApiKeyAuthenticator>(), key.Key), warmup: 200);
-    var authUncached = await Latency.MeasureAsync("Auth, uncached key (in process)", 1, Samples(2000),
-        _ => AuthenticateAsync(uncached.Services.GetRequiredService<ApiKeyAuthenticator>(), key.Key));
-
-    var peakRss = PeakRssBytes(hostProcess.Id);
-    var measured = new[] { apiGet1, rawGet1, apiGet16, rawGet16, list100, apiCreate, rawCreate, authCached, authUncached };
-    var errors = measured.Sum(m => m.Errors);
-
-    var getRatio1 = apiGet1.P50 / rawGet1.P50;
-    var getRatio16 = apiGet16.P50 / rawGet16.P50;
-    var listRatio = list100.P95 / apiGet1.P95;
-    var createRatio = apiCreate.PerSecond / rawCreate.PerSecond;
-    var authAdds = authCached.P50;
-
-    var targets = new[]
-    {
-        Target("GET p50 vs raw, concurrency 1", $"{getRatio1:F2}x", "<= 1.5x", getRatio1 <= 1.5),
-        Target("GET p50 vs raw, concurrency 16", $"{getRatio16:F2}x", "<= 1.5x", getRatio16 <= 1.5),
-        Target("List-100 p95 vs GET p95", $"{listRatio:F2}x", "<= 3x", listRatio <= 3),
-        Target("Cached-key auth p50", $"{authAdds:F4} ms", "< 0.2 ms", authAdds < 0.2),
-        Target("Errors", errors.ToString(CultureInfo.InvariantCulture), "0", errors == 0),
-        Target("Host peak RSS", $"{peakRss / 1048576.0:F0} MB", "< 300 MB", peakRss < 300L * 1024 * 1024),
+        PartitionKey = merchant.Id, RowKey = WebhookEntity.RowKeyOf("raw", id), ApplicationId = "raw", WebhookId = id, Url = url,
+        KeyFingerprint = "whsec_****", SecretVersion = version, CreatedAt = DateTimeOffset.UtcNow, UpdatedAt = DateTimeOffset.UtcNow,
     };
+    var index = new WebhookUrlIndexEntity { PartitionKey = merchant.Id, RowKey = WebhookUrlIndexEntity.RowKeyOf("raw", url), WebhookId = id };
+    var counter = new TableEntity(merchant.Id, $"count:raw-{Environment.CurrentManagedThreadId}-{i}") { ["Count"] = 1 };
+    var result = await tables.Webhooks.SubmitTransactionAsync(
+    [
+        new TableTransactionAction(TableTransactionActionType.Add, record),
+        new TableTransactionAction(TableTransactionActionType.Add, index),
+        new TableTransactionAction(TableTransactionActionType.UpsertReplace, counter),
+    ]);
+    return !result.GetRawResponse().IsError;
+}, warmup: 0);
 
-    Console.WriteLine();
-    Console.WriteLine($"WebhookFunctions benchmark  {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm}Z  {Environment.ProcessorCount} cores  {(quick ? "quick" : "full")} run, one Azurite (in memory)");
-    Console.WriteLine();
-    Console.WriteLine($"{"measurement",-42} {"conc",4} {"n",6} {"p50 ms",8} {"p95 ms",8} {"p99 ms",8} {"per s",8} {"err",4}");
-    foreach (var m in measured)
-    {
-        Console.WriteLine($"{m.Name,-42} {m.Concurrency,4} {m.Milliseconds.Length,6} {m.P50,8:F3} {m.P95,8:F3} {m.P99,8:F3} {m.PerSecond,8:F0} {m.Errors,4}");
-    }
+var authCached = await Latency.MeasureAsync("Auth, cached key (in process)", 1, Samples(20000),
+    _ => AuthenticateAsync(services.GetRequiredService<ApiKeyAuthenticator>(), key.Key), warmup: 200);
+var authUncached = await Latency.MeasureAsync("Auth, uncached key (in process)", 1, Samples(2000),
+    _ => AuthenticateAsync(uncached.Services.GetRequiredService<ApiKeyAuthenticator>(), key.Key));
 
-    Console.WriteLine();
-    Console.WriteLine($"{"ratio",-42} {"value",10}");
-    Console.WriteLine($"{"GET p50 API / raw, concurrency 1",-42} {getRatio1,10:F2}");
-    Console.WriteLine($"{"GET p99 API / raw, concurrency 1",-42} {apiGet1.P99 / rawGet1.P99,10:F2}");
-    Console.WriteLine($"{"GET p50 API / raw, concurrency 16",-42} {getRatio16,10:F2}");
-    Console.WriteLine($"{"GET p99 API / raw, concurrency 16",-42} {apiGet16.P99 / rawGet16.P99,10:F2}");
-    Console.WriteLine($"{"Create throughput API / raw",-42} {createRatio,10:F2}");
-    Console.WriteLine($"{"List-100 p95 / GET p95",-42} {listRatio,10:F2}");
-    Console.WriteLine($"{"Auth p50 uncached / cached",-42} {authUncached.P50 / authCached.P50,10:F0}");
-    Console.WriteLine($"{"Host start to first 200 on /api/health",-42} {startToFirst200.TotalMilliseconds,7:F0} ms");
-    Console.WriteLine($"{"Host peak RSS (VmHWM)",-42} {peakRss / 1048576.0,7:F0} MB");
-    Console.WriteLine();
-    Console.WriteLine($"{"target",-42} {"measured",12} {"goal",10}  result");
-    foreach (var t in targets)
-    {
-        Console.WriteLine($"{t.Name,-42} {t.Measured,12} {t.Goal,10}  {(t.Met ? "met" : "MISSED")}");
-    }
+var peakRss = host.PeakResidentBytes();
+var measured = new[] { apiGet1, rawGet1, apiGet16, rawGet16, list100, apiCreate, rawCreate, authCached, authUncached };
+var errors = measured.Sum(m => m.Errors);
 
-    var results = Path.Combine(repositoryRoot, "bench", "results");
-    Directory.CreateDirectory(results);
-    var file = Path.Combine(results, $"bench-{DateTimeOffset.UtcNow:yyyyMMdd-HHmmss}.json");
-    await File.WriteAllTextAsync(file, JsonSerializer.Serialize(new
-    {
-        date = DateTimeOffset.UtcNow,
-        cores = Environment.ProcessorCount,
-        mode = quick ? "quick" : "full",
-        measurements = measured.Select(m => new { m.Name, m.Concurrency, samples = m.Milliseconds.Length, p50 = m.P50, p95 = m.P95, p99 = m.P99, perSecond = m.PerSecond, m.Errors }),
-        ratios = new { getP50Concurrency1 = getRatio1, getP50Concurrency16 = getRatio16, createThroughput = createRatio, list100P95VsGetP95 = listRatio },
-        startToFirst200Ms = startToFirst200.TotalMilliseconds,
-        peakRssBytes = peakRss,
-        targets,
-    }, new JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase }));
-    Console.WriteLine();
-    Console.WriteLine($"JSON: {Path.GetRelativePath(Environment.CurrentDirectory, file)}");
-    return targets.Any(t => t.Name == "Errors" && !t.Met) ? 1 : 0;
-}
-finally
+var getRatio1 = apiGet1.P50 / rawGet1.P50;
+var getRatio16 = apiGet16.P50 / rawGet16.P50;
+var listRatio = list100.P95 / apiGet1.P95;
+var createRatio = apiCreate.PerSecond / rawCreate.PerSecond;
+var authAdds = authCached.P50;
+
+var targets = new[]
 {
-    hostProcess.Kill(entireProcessTree: true);
-    await hostProcess.WaitForExitAsync();
+    Target("GET p50 vs raw, concurrency 1", $"{getRatio1:F2}x", "<= 1.5x", getRatio1 <= 1.5),
+    Target("GET p50 vs raw, concurrency 16", $"{getRatio16:F2}x", "<= 1.5x", getRatio16 <= 1.5),
+    Target("List-100 p95 vs GET p95", $"{listRatio:F2}x", "<= 3x", listRatio <= 3),
+    Target("Cached-key auth p50", $"{authAdds:F4} ms", "< 0.2 ms", authAdds < 0.2),
+    Target("Errors", errors.ToString(CultureInfo.InvariantCulture), "0", errors == 0),
+    Target("Host peak RSS", $"{peakRss / 1048576.0:F0} MB", "< 300 MB", peakRss < 300L * 1024 * 1024),
+};
+
+Console.WriteLine();
+Console.WriteLine($"WebhookFunctions benchmark  {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm}Z  {Environment.ProcessorCount} cores  {(quick ? "quick" : "full")} run, one Azurite (in memory)");
+Console.WriteLine();
+Console.WriteLine($"{"measurement",-42} {"conc",4} {"n",6} {"p50 ms",8} {"p95 ms",8} {"p99 ms",8} {"per s",8} {"err",4}");
+foreach (var m in measured)
+{
+    Console.WriteLine($"{m.Name,-42} {m.Concurrency,4} {m.Milliseconds.Length,6} {m.P50,8:F3} {m.P95,8:F3} {m.P99,8:F3} {m.PerSecond,8:F0} {m.Errors,4}");
 }
+
+Console.WriteLine();
+Console.WriteLine($"{"ratio",-42} {"value",10}");
+Console.WriteLine($"{"GET p50 API / raw, concurrency 1",-42} {getRatio1,10:F2}");
+Console.WriteLine($"{"GET p99 API / raw, concurrency 1",-42} {apiGet1.P99 / rawGet1.P99,10:F2}");
+Console.WriteLine($"{"GET p50 API / raw, concurrency 16",-42} {getRatio16,10:F2}");
+Console.WriteLine($"{"GET p99 API / raw, concurrency 16",-42} {apiGet16.P99 / rawGet16.P99,10:F2}");
+Console.WriteLine($"{"Create throughput API / raw",-42} {createRatio,10:F2}");
+Console.WriteLine($"{"List-100 p95 / GET p95",-42} {listRatio,10:F2}");
+Console.WriteLine($"{"Auth p50 uncached / cached",-42} {authUncached.P50 / authCached.P50,10:F0}");
+Console.WriteLine($"{"Host start to first 200 on /api/health",-42} {startToFirst200.TotalMilliseconds,7:F0} ms");
+Console.WriteLine($"{"Host peak RSS (VmHWM)",-42} {peakRss / 1048576.0,7:F0} MB");
+Console.WriteLine();
+Console.WriteLine($"{"target",-42} {"measured",12} {"goal",10}  result");
+foreach (var t in targets)
+{
+    Console.WriteLine($"{t.Name,-42} {t.Measured,12} {t.Goal,10}  {(t.Met ? "met" : "MISSED")}");
+}
+
+var results = Path.Combine(repositoryRoot, "bench", "results");
+Directory.CreateDirectory(results);
+var file = Path.Combine(results, $"bench-{DateTimeOffset.UtcNow:yyyyMMdd-HHmmss}.json");
+await File.WriteAllTextAsync(file, JsonSerializer.Serialize(new
+{
+    date = DateTimeOffset.UtcNow,
+    cores = Environment.ProcessorCount,
+    mode = quick ? "quick" : "full",
+    measurements = measured.Select(m => new { m.Name, m.Concurrency, samples = m.Milliseconds.Length, p50 = m.P50, p95 = m.P95, p99 = m.P99, perSecond = m.PerSecond, m.Errors }),
+    ratios = new { getP50Concurrency1 = getRatio1, getP50Concurrency16 = getRatio16, createThroughput = createRatio, list100P95VsGetP95 = listRatio },
+    startToFirst200Ms = startToFirst200.TotalMilliseconds,
+    peakRssBytes = peakRss,
+    targets,
+}, new JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase }));
+Console.WriteLine();
+Console.WriteLine($"JSON: {Path.GetRelativePath(Environment.CurrentDirectory, file)}");
+return targets.Any(t => t.Name == "Errors" && !t.Met) ? 1 : 0;
 
 async Task<string> CreateWebhookAsync(string applicationId)
 {
@@ -247,39 +217,6 @@ async Task<IHost> StartServicesAsync(int cacheSeconds)
     var host = builder.Build();
     await host.StartAsync();
     return host;
-}
-
-Process StartHost(int port)
-{
-    var start = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-    start.Environment["DOTNET_ENVIRONMENT"] = "Development";
-    start.Environment["ASPNETCORE_ENVIRONMENT"] = "Development";
-    foreach (var argument in new[]
-             {
-                 Path.Combine(AppContext.BaseDirectory, "WebhookFunctions.Standalone.dll"), $"--urls=http://127.0.0.1:{port}",
-                 $"--Storage:ConnectionString={connectionString}", $"--LocalSecrets:Key={localSecretsKey}", "--Development:StartAzurite=false",
-                 "--Development:SeedDemo=false", "--Logging:LogLevel:Default=Warning", "--Webhooks:MaxPerApplication=1000",
-             })
-    {
-        start.ArgumentList.Add(argument);
-    }
-
-    var process = Process.Start(start)!;
-    process.OutputDataReceived += (_, _) => { };
-    process.ErrorDataReceived += (_, _) => { };
-    process.BeginOutputReadLine();
-    process.BeginErrorReadLine();
-    return process;
-}
-
-static long PeakRssBytes(int processId)
-{
-    // VmHWM is the process's peak resident set; the working set alone would show only the present.
-    var status = $"/proc/{processId}/status";
-    var line = File.Exists(status) ? File.ReadLines(status).FirstOrDefault(l => l.StartsWith("VmHWM:", StringComparison.Ordinal)) : null;
-    return line is null
-        ? Process.GetProcessById(processId).PeakWorkingSet64
-        : long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024;
 }
 
 static string FindRepositoryRoot()

@@ -25,12 +25,7 @@ public static class RequestBody
     /// </summary>
     public static async Task<ReadOnlyMemory<byte>> BufferAsync(HttpRequest request, CancellationToken cancellationToken)
     {
-        if (request.ContentLength > MaxBytes)
-        {
-            throw new ApiException(StatusCodes.Status413PayloadTooLarge);
-        }
-
-        var buffer = await ReadBoundedAsync(request.Body, cancellationToken);
+        var buffer = await ReadBoundedAsync(request, cancellationToken);
         request.Body = new MemoryStream(buffer.ToArray(), writable: false);
         return buffer;
     }
@@ -38,12 +33,7 @@ public static class RequestBody
     /// <summary>Returns the root object, or null when the body is empty and <paramref name="required"/> is false.</summary>
     public static async Task<JsonDocument?> ReadObjectAsync(HttpRequest request, bool required, CancellationToken cancellationToken)
     {
-        if (request.ContentLength > MaxBytes)
-        {
-            throw new ApiException(StatusCodes.Status413PayloadTooLarge);
-        }
-
-        var buffer = await ReadBoundedAsync(request.Body, cancellationToken);
+        var buffer = await ReadBoundedAsync(request, cancellationToken);
         if (buffer.Length == 0)
         {
             return required
@@ -142,8 +132,15 @@ public static class RequestBody
         }
     }
 
-    private static async Task<ReadOnlyMemory<byte>> ReadBoundedAsync(Stream body, CancellationToken cancellationToken)
+    /// <summary>The whole body, refusing with 413 as soon as it is known to exceed <see cref="MaxBytes"/>.</summary>
+    private static async Task<ReadOnlyMemory<byte>> ReadBoundedAsync(HttpRequest request, CancellationToken cancellationToken)
     {
+        if (request.ContentLength > MaxBytes)
+        {
+            throw new ApiException(StatusCodes.Status413PayloadTooLarge);
+        }
+
+        var body = request.Body;
         var buffer = new byte[MaxBytes + 1];
         var total = 0;
         while (total < buffer.Length)

@@ -13,12 +13,16 @@ using Microsoft.Extensions.Logging;
 using WebhookFunctions.Api.Auth;
 using WebhookFunctions.Api.Development;
 using WebhookFunctions.Api.Hosting;
-using WebhookFunctions.Api.Secrets;
-using WebhookFunctions.Api.Signing;
-using WebhookFunctions.Api.Storage;
 using WebhookFunctions.Api.Tenancy;
 using WebhookFunctions.Api.Webhooks;
 using WebhookFunctions.Bench;
+using WebhookFunctions.Core.Auth;
+using WebhookFunctions.Core.Hosting;
+using WebhookFunctions.Core.Secrets;
+using WebhookFunctions.Core.Signing;
+using WebhookFunctions.Core.Storage;
+using WebhookFunctions.Core.Tenancy;
+using WebhookFunctions.Core.Webhooks;
 
 // One run, one Azurite: every ratio below compares numbers measured side by side in this process.
 var quick = args.Contains("--quick");
@@ -77,8 +81,8 @@ var rowKey = WebhookEntity.RowKeyOf(getApp.Id, webhookId);
 Task<bool> ApiGet(int _) => OkAsync(http.GetAsync(getPath));
 async Task<bool> RawGet(int _)
 {
-    var entity = await tables.Webhooks.GetEntityAsync<WebhookEntity>(merchant.Id, rowKey);
-    return entity.Value.WebhookId == webhookId;
+    var entity = await tables.Webhooks.GetEntityAsync<TableEntity>(merchant.Id, rowKey);
+    return entity.Value.GetString(WebhookEntity.WebhookId) == webhookId;
 }
 
 var apiGet1 = await Latency.MeasureAsync("GET webhook (API)", 1, Samples(2000), ApiGet);
@@ -96,11 +100,11 @@ var rawCreate = await Latency.MeasureAsync("Secret write + table transaction (ra
     var id = Ids.New();
     var version = await secrets.SetAsync(SecretNames.ForWebhook(id), SigningSecret.Generate(), SecretNames.Tags(merchant.Id, "bench-raw", id), CancellationToken.None);
     var url = $"https://bench.example.com/{id}";
-    var record = new WebhookEntity
+    var record = WebhookEntity.ToEntity(new Webhook
     {
-        PartitionKey = merchant.Id, RowKey = WebhookEntity.RowKeyOf("raw", id), ApplicationId = "raw", WebhookId = id, Url = url,
+        MerchantId = merchant.Id, ApplicationId = "raw", Id = id, Url = url, SubscribedEvents = ["*"],
         KeyFingerprint = "whsec_****", SecretVersion = version, CreatedAt = DateTimeOffset.UtcNow, UpdatedAt = DateTimeOffset.UtcNow,
-    };
+    });
     var index = new WebhookUrlIndexEntity { PartitionKey = merchant.Id, RowKey = WebhookUrlIndexEntity.RowKeyOf("raw", url), WebhookId = id };
     var counter = new TableEntity(merchant.Id, $"count:raw-{Environment.CurrentManagedThreadId}-{i}") { ["Count"] = 1 };
     var result = await tables.Webhooks.SubmitTransactionAsync(
@@ -198,9 +202,7 @@ static async Task<bool> OkAsync(Task<HttpResponseMessage> request)
 
 static async Task<bool> AuthenticateAsync(ApiKeyAuthenticator authenticator, string key)
 {
-    var context = new DefaultHttpContext();
-    context.Request.Headers.Authorization = "Bearer " + key;
-    return await authenticator.AuthenticateAsync(context.Request, CancellationToken.None) is not null;
+    return await authenticator.AuthenticateAsync("Bearer " + key, CancellationToken.None) is not null;
 }
 
 async Task<IHost> StartServicesAsync(int cacheSeconds)
@@ -213,7 +215,7 @@ async Task<IHost> StartServicesAsync(int cacheSeconds)
         ["Auth:CacheSeconds"] = cacheSeconds.ToString(CultureInfo.InvariantCulture),
     });
     builder.Logging.ClearProviders();
-    builder.Services.AddWebhookApi(builder.Configuration, builder.Environment);
+    builder.AddWebhookCore();
     var host = builder.Build();
     await host.StartAsync();
     return host;

@@ -37,6 +37,8 @@ resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
 var productSettings = union(
   {
     Storage__TableServiceUri: storageAccount.properties.primaryEndpoints.table
+    Storage__QueueServiceUri: storageAccount.properties.primaryEndpoints.queue
+    Storage__BlobServiceUri: storageAccount.properties.primaryEndpoints.blob
     KeyVault__VaultUri: keyVaultUri
     Azure__ManagedIdentityClientId: identityClientId
     Webhooks__MaxPerApplication: string(maxWebhooksPerApplication)

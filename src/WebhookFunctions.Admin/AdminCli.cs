@@ -4,11 +4,12 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using WebhookFunctions.Api.Auth;
-using WebhookFunctions.Api.Hosting;
-using WebhookFunctions.Api.Http;
-using WebhookFunctions.Api.Storage;
-using WebhookFunctions.Api.Tenancy;
+using WebhookFunctions.Core.Auth;
+using WebhookFunctions.Core.Failures;
+using WebhookFunctions.Core.Hosting;
+using WebhookFunctions.Core.Serialization;
+using WebhookFunctions.Core.Storage;
+using WebhookFunctions.Core.Tenancy;
 
 namespace WebhookFunctions.Admin;
 
@@ -56,7 +57,7 @@ public static class AdminCli
         configure?.Invoke(builder.Configuration);
         builder.Logging.ClearProviders();
         builder.Logging.AddConsole(options => options.LogToStandardErrorThreshold = LogLevel.Trace).SetMinimumLevel(LogLevel.Warning);
-        builder.Services.AddWebhookApi(builder.Configuration, builder.Environment);
+        builder.AddWebhookCore();
         using var host = builder.Build();
         var services = host.Services;
         using var cancellation = new CancellationTokenSource(TimeSpan.FromMinutes(1));
@@ -73,13 +74,13 @@ public static class AdminCli
             await stderr.WriteLineAsync(exception.Message + Environment.NewLine + Usage);
             return 2;
         }
-        catch (ApiException exception) when (exception.StatusCode == 400)
+        catch (ValidationException exception)
         {
             var details = exception.Details is null ? string.Empty : " " + string.Join("; ", exception.Details.Select(d => $"--{Option(d.Field)}: {d.Message}"));
             await stderr.WriteLineAsync(exception.Message + "." + details + Environment.NewLine + Usage);
             return 2;
         }
-        catch (ApiException exception)
+        catch (DomainException exception)
         {
             await stderr.WriteLineAsync(exception.Message);
             return 1;

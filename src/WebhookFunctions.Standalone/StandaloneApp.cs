@@ -15,7 +15,7 @@ public static class StandaloneApp
 
         // Hosted services start in registration order: Azurite must listen before the tables are created.
         builder.Services.AddDevelopmentAzurite(builder.Configuration, builder.Environment);
-        builder.Services.AddWebhookApi(builder.Configuration, builder.Environment);
+        builder.AddWebhookHttpApi();
         builder.Services.AddDemoSeed(builder.Configuration, builder.Environment);
         builder.Services.AddHostedService<OrphanSecretSweepService>();
         configure?.Invoke(builder);

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Diagnostics;
 using WebhookFunctions.Api.Auth;
 using WebhookFunctions.Api.Http;
+using WebhookFunctions.Core.Auth;
 
 namespace WebhookFunctions.Standalone;
 
@@ -26,7 +27,7 @@ public static class WebhookApiPipeline
             if (operation is null)
             {
                 // Unrouted: no key is checked, and the status-code page answers with the envelope.
-                RequestIds.Assign(context);
+                context.RequestServices.GetRequiredService<ApiExecution>().Begin(context);
                 await next(context);
                 return;
             }

@@ -1,6 +1,7 @@
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.Azure.Functions.Worker.Middleware;
 using WebhookFunctions.Api.Auth;
+using WebhookFunctions.Core.Auth;
 
 namespace WebhookFunctions;
 

@@ -7,6 +7,6 @@ using WebhookFunctions.Api.Hosting;
 var builder = FunctionsApplication.CreateBuilder(args);
 builder.ConfigureFunctionsWebApplication();
 builder.UseWhen<ApiGateMiddleware>(ApiGateMiddleware.IsHttpInvocation);
-builder.Services.AddWebhookApi(builder.Configuration, builder.Environment);
+builder.AddWebhookHttpApi();
 
 builder.Build().Run();

@@ -1,18 +1,20 @@
 using Microsoft.AspNetCore.Http;
+using Microsoft.Net.Http.Headers;
 using WebhookFunctions.Api.Http;
+using WebhookFunctions.Core.Auth;
 
 namespace WebhookFunctions.Api.Auth;
 
 /// <summary>
-/// What every request passes before its handler, in both hosts: it gets a request id, and unless the
-/// operation is anonymous it must carry a valid key. Returns the result to short-circuit with, or
-/// null to go on.
+/// What every request passes before its handler, in both hosts: it begins the request's scope (its id
+/// and its one deadline), and unless the operation is anonymous it must carry a valid key. Returns the
+/// result to short-circuit with, or null to go on.
 /// </summary>
 public sealed class ApiGate(ApiKeyAuthenticator authenticator, ApiExecution execution)
 {
     public async Task<IResult?> EnterAsync(HttpContext httpContext, string? operationName)
     {
-        RequestIds.Assign(httpContext);
+        execution.Begin(httpContext);
         if (ApiOperations.IsAnonymous(operationName))
         {
             return null;
@@ -20,13 +22,14 @@ public sealed class ApiGate(ApiKeyAuthenticator authenticator, ApiExecution exec
 
         var result = await execution.RunAsync(httpContext, async cancellationToken =>
         {
-            var caller = await authenticator.AuthenticateAsync(httpContext.Request, cancellationToken);
+            var authorization = httpContext.Request.Headers[HeaderNames.Authorization];
+            var caller = await authenticator.AuthenticateAsync(authorization.Count == 1 ? authorization[0] : null, cancellationToken);
             if (caller is null)
             {
                 return ApiResults.Error(StatusCodes.Status401Unauthorized);
             }
 
-            Caller.Set(httpContext, caller);
+            CallerContext.Set(httpContext, caller);
             return Results.Empty;
         });
         return ReferenceEquals(result, Results.Empty) ? null : result;

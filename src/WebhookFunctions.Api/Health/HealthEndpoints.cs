@@ -1,7 +1,7 @@
 using Microsoft.AspNetCore.Http;
 using WebhookFunctions.Api.Http;
-using WebhookFunctions.Api.Secrets;
-using WebhookFunctions.Api.Storage;
+using WebhookFunctions.Core.Secrets;
+using WebhookFunctions.Core.Storage;
 
 namespace WebhookFunctions.Api.Health;
 
@@ -14,7 +14,6 @@ public sealed class HealthEndpoints(Tables tables, ISecretStore secrets)
 
     public async Task<IResult> GetAsync(HttpContext httpContext)
     {
-        RequestIds.Assign(httpContext);
         var storage = ProbeAsync(ct => tables.Merchants.GetEntityIfExistsAsync<Azure.Data.Tables.TableEntity>("health-probe", "health-probe", ["RowKey"], ct), httpContext.RequestAborted);
         var secretStore = ProbeAsync(secrets.ProbeAsync, httpContext.RequestAborted);
         var report = new HealthReport("healthy", await storage, await secretStore);

@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using WebhookFunctions.Core.Failures;
 
 namespace WebhookFunctions.Api.Http;
 
@@ -10,4 +11,4 @@ public sealed record ApiError(
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<ErrorDetail>? Details,
     string RequestId);
 
-public sealed record ErrorDetail(string Field, string Message);
+

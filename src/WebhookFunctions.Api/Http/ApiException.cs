@@ -1,10 +1,12 @@
 using Microsoft.AspNetCore.Http;
+using WebhookFunctions.Core.Failures;
 
 namespace WebhookFunctions.Api.Http;
 
 /// <summary>
-/// A request that cannot be served, with the status and message the client should see. Messages
-/// are written for clients: never put a secret, a key or an internal detail in one.
+/// A failure that exists only at the HTTP edge (no key, a body too large or of the wrong type): the
+/// domain never throws it. Messages are written for clients: never put a secret, a key or an internal
+/// detail in one.
 /// </summary>
 public sealed class ApiException : Exception
 {
@@ -36,11 +38,6 @@ public sealed class ApiException : Exception
 
     public static ApiException BadRequest(params ErrorDetail[] details) =>
         new(StatusCodes.Status400BadRequest, null, details);
-
-    public static ApiException BadRequest(IReadOnlyList<ErrorDetail> details) =>
-        new(StatusCodes.Status400BadRequest, null, details);
-
-    public static ApiException NotFound(string message) => new(StatusCodes.Status404NotFound, message);
 
     public static ApiException Conflict(string message, params ErrorDetail[] details) =>
         new(StatusCodes.Status409Conflict, message, details);

@@ -1,7 +1,18 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using WebhookFunctions.Api.Health;
+using WebhookFunctions.Api.OpenApi;
+using WebhookFunctions.Api.Tenancy;
+using WebhookFunctions.Api.Webhooks;
+
 namespace WebhookFunctions.Api.Http;
 
-/// <summary>One operation of the HTTP contract: its function name, method and route.</summary>
-public sealed record ApiOperation(string Name, string Method, string Route, bool Anonymous = false);
+/// <summary>
+/// One operation of the HTTP contract: its function name, method, route, and the handler both hosts
+/// run. The standalone host maps <see cref="Handle"/> directly; each Azure Function calls the same
+/// endpoint method with its bound route values.
+/// </summary>
+public sealed record ApiOperation(string Name, string Method, string Route, Func<HttpContext, Task<IResult>> Handle, bool Anonymous = false);
 
 /// <summary>
 /// The operations this build serves. Both hosts must expose exactly this set; the tests compare
@@ -28,24 +39,30 @@ public static class ApiOperations
 
     public static IReadOnlyList<ApiOperation> All { get; } =
     [
-        new(CreateWebhook, "POST", Routes.Webhooks),
-        new(ListWebhooks, "GET", Routes.Webhooks),
-        new(GetWebhook, "GET", Routes.Webhook),
-        new(UpdateWebhook, "PATCH", Routes.Webhook),
-        new(DeleteWebhook, "DELETE", Routes.Webhook),
-        new(RotateWebhookSecret, "POST", Routes.RotateWebhookSecret),
-        new(TestWebhook, "POST", Routes.TestWebhook),
-        new(ListEventTypes, "GET", Routes.EventTypes),
-        new(CreateApplication, "POST", Routes.Applications),
-        new(ListApplications, "GET", Routes.Applications),
-        new(GetApplication, "GET", Routes.Application),
-        new(CreateApiKey, "POST", Routes.ApiKeys),
-        new(ListApiKeys, "GET", Routes.ApiKeys),
-        new(RevokeApiKey, "DELETE", Routes.ApiKey),
-        new(Health, "GET", Routes.Health, Anonymous: true),
-        new(GetOpenApiDocument, "GET", Routes.OpenApiDocument, Anonymous: true),
+        new(CreateWebhook, "POST", Routes.Webhooks, c => Webhooks(c).CreateAsync(c, Route(c, "applicationId"))),
+        new(ListWebhooks, "GET", Routes.Webhooks, c => Webhooks(c).ListAsync(c, Route(c, "applicationId"))),
+        new(GetWebhook, "GET", Routes.Webhook, c => Webhooks(c).GetAsync(c, Route(c, "applicationId"), Route(c, "webhookId"))),
+        new(UpdateWebhook, "PATCH", Routes.Webhook, c => Webhooks(c).UpdateAsync(c, Route(c, "applicationId"), Route(c, "webhookId"))),
+        new(DeleteWebhook, "DELETE", Routes.Webhook, c => Webhooks(c).DeleteAsync(c, Route(c, "applicationId"), Route(c, "webhookId"))),
+        new(RotateWebhookSecret, "POST", Routes.RotateWebhookSecret, c => Webhooks(c).RotateSecretAsync(c, Route(c, "applicationId"), Route(c, "webhookId"))),
+        new(TestWebhook, "POST", Routes.TestWebhook, c => Webhooks(c).TestAsync(c, Route(c, "applicationId"), Route(c, "webhookId"))),
+        new(ListEventTypes, "GET", Routes.EventTypes, c => Webhooks(c).ListEventTypesAsync(c)),
+        new(CreateApplication, "POST", Routes.Applications, c => Tenancy(c).CreateApplicationAsync(c)),
+        new(ListApplications, "GET", Routes.Applications, c => Tenancy(c).ListApplicationsAsync(c)),
+        new(GetApplication, "GET", Routes.Application, c => Tenancy(c).GetApplicationAsync(c, Route(c, "applicationId"))),
+        new(CreateApiKey, "POST", Routes.ApiKeys, c => Tenancy(c).CreateApiKeyAsync(c)),
+        new(ListApiKeys, "GET", Routes.ApiKeys, c => Tenancy(c).ListApiKeysAsync(c)),
+        new(RevokeApiKey, "DELETE", Routes.ApiKey, c => Tenancy(c).RevokeApiKeyAsync(c, Route(c, "keyId"))),
+        new(Health, "GET", Routes.Health, c => c.RequestServices.GetRequiredService<HealthEndpoints>().GetAsync(c), Anonymous: true),
+        new(GetOpenApiDocument, "GET", Routes.OpenApiDocument, c => c.RequestServices.GetRequiredService<OpenApiEndpoints>().GetAsync(c), Anonymous: true),
     ];
 
     public static bool IsAnonymous(string? operationName) =>
         All.Any(o => o.Anonymous && string.Equals(o.Name, operationName, StringComparison.Ordinal));
+
+    private static WebhookEndpoints Webhooks(HttpContext context) => context.RequestServices.GetRequiredService<WebhookEndpoints>();
+
+    private static TenancyEndpoints Tenancy(HttpContext context) => context.RequestServices.GetRequiredService<TenancyEndpoints>();
+
+    private static string Route(HttpContext context, string name) => context.Request.RouteValues[name] as string ?? string.Empty;
 }

@@ -2,6 +2,8 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Net.Http.Headers;
+using WebhookFunctions.Core.Failures;
+using WebhookFunctions.Core.Serialization;
 
 namespace WebhookFunctions.Api.Http;
 
@@ -89,7 +91,7 @@ public static class ApiResults
                 response.Headers[HeaderNames.RetryAfter] = ((int)Math.Ceiling(delay.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
             }
 
-            var error = new ApiError(ApiErrors.Title(statusCode), message, statusCode, details, RequestIds.Get(httpContext));
+            var error = new ApiError(ApiErrors.Title(statusCode), message, statusCode, details, RequestScope.IdOf(httpContext));
             await JsonSerializer.SerializeAsync(response.Body, error, ApiJson.Options, CancellationToken.None);
         }
     }

@@ -1,6 +1,8 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Net.Http.Headers;
+using WebhookFunctions.Core.Failures;
+using WebhookFunctions.Core.Serialization;
 
 namespace WebhookFunctions.Api.Http;
 

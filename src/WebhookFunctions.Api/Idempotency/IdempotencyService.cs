@@ -8,8 +8,12 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using WebhookFunctions.Api.Auth;
 using WebhookFunctions.Api.Http;
-using WebhookFunctions.Api.Secrets;
-using WebhookFunctions.Api.Storage;
+using WebhookFunctions.Core;
+using WebhookFunctions.Core.Auth;
+using WebhookFunctions.Core.Failures;
+using WebhookFunctions.Core.Secrets;
+using WebhookFunctions.Core.Serialization;
+using WebhookFunctions.Core.Storage;
 
 namespace WebhookFunctions.Api.Idempotency;
 
@@ -99,28 +103,28 @@ public sealed class IdempotencyService(
     }
 
     /// <summary>Claims the key, or returns the live record of the request that already has it.</summary>
-    private async Task<IdempotencyEntity?> ClaimAsync(IdempotencyEntity claim, CancellationToken cancellationToken)
-    {
-        var table = tables.Idempotency;
-        while (true)
+    private Task<IdempotencyEntity?> ClaimAsync(IdempotencyEntity claim, CancellationToken cancellationToken) =>
+        OptimisticConcurrency.RunAsync<IdempotencyEntity?>(async ct =>
         {
+            var table = tables.Idempotency;
             var now = clock.GetUtcNow();
             claim.State = IdempotencyEntity.Pending;
             claim.CreatedAt = now;
             claim.LeaseExpiresAt = now + _lease;
             try
             {
-                claim.ETag = (await table.AddEntityAsync(claim, cancellationToken)).Headers.ETag ?? default;
+                claim.ETag = (await table.AddEntityAsync(claim, ct)).Headers.ETag ?? default;
                 return null;
             }
             catch (RequestFailedException e) when (e.Status == StatusCodes.Status409Conflict)
             {
             }
 
-            var existing = await table.GetEntityIfExistsAsync<IdempotencyEntity>(claim.PartitionKey, claim.RowKey, cancellationToken: cancellationToken);
+            var existing = await table.GetEntityIfExistsAsync<IdempotencyEntity>(claim.PartitionKey, claim.RowKey, cancellationToken: ct);
             if (!existing.HasValue || existing.Value is not { } record)
             {
-                continue;
+                // Let go between our insert and our read: try the insert again.
+                throw new WriteConflictException();
             }
 
             var expired = record.CreatedAt + Retention <= now;
@@ -132,15 +136,15 @@ public sealed class IdempotencyService(
 
             try
             {
-                claim.ETag = (await table.UpdateEntityAsync(claim, record.ETag, TableUpdateMode.Replace, cancellationToken)).Headers.ETag ?? default;
+                claim.ETag = (await table.UpdateEntityAsync(claim, record.ETag, TableUpdateMode.Replace, ct)).Headers.ETag ?? default;
                 return null;
             }
             catch (RequestFailedException e) when (e.Status is StatusCodes.Status412PreconditionFailed or StatusCodes.Status404NotFound)
             {
                 // Someone else took it over or let it go first; look again.
+                throw new WriteConflictException();
             }
-        }
-    }
+        }, cancellationToken);
 
     private async Task<IResult> ReplayAsync(IdempotencyEntity record, string requestHash, CancellationToken cancellationToken)
     {

@@ -20,7 +20,6 @@ public sealed class OpenApiEndpoints
 
     public Task<IResult> GetAsync(HttpContext httpContext)
     {
-        RequestIds.Assign(httpContext);
         httpContext.Response.Headers[HeaderNames.CacheControl] = "public, max-age=300";
         return Task.FromResult<IResult>(TypedResults.Bytes(_document, "application/json; charset=utf-8"));
     }

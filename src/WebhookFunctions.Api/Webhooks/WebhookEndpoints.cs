@@ -1,9 +1,13 @@
 using Microsoft.AspNetCore.Http;
 using WebhookFunctions.Api.Auth;
-using WebhookFunctions.Api.Delivery;
-using WebhookFunctions.Api.Events;
 using WebhookFunctions.Api.Http;
 using WebhookFunctions.Api.Idempotency;
+using WebhookFunctions.Core.Auth;
+using WebhookFunctions.Core.Delivery;
+using WebhookFunctions.Core.Events;
+using WebhookFunctions.Core.Failures;
+using WebhookFunctions.Core.Paging;
+using WebhookFunctions.Core.Webhooks;
 
 namespace WebhookFunctions.Api.Webhooks;
 
@@ -23,53 +27,53 @@ public sealed class WebhookEndpoints(
     public Task<IResult> CreateAsync(HttpContext httpContext, string applicationId) =>
         execution.RunAsync(httpContext, cancellationToken =>
         {
-            var caller = Caller.Of(httpContext);
+            var caller = CallerContext.Of(httpContext);
             Ids(applicationId);
             return idempotency.RunAsync(httpContext, caller, async ct =>
             {
                 using var body = await RequestBody.ReadObjectAsync(httpContext.Request, required: true, ct);
                 var draft = validator.ParseCreate(body!.RootElement);
                 var (webhook, secret) = await webhooks.CreateAsync(caller, applicationId, draft, ct);
-                var response = WebhookService.ToResponse(webhook) with { SigningSecret = secret };
+                var response = WebhookResponse.From(webhook) with { SigningSecret = secret };
                 return new IdempotentResult(
-                    ApiResults.Created(LocationOf(webhook), response, ETags.ToHttp(webhook.ETag)),
-                    new ReplaySecret.SigningSecret(webhook.WebhookId, webhook.SecretVersion));
+                    ApiResults.Created(LocationOf(webhook), response, ETags.ToHttp(webhook.Version)),
+                    new ReplaySecret.SigningSecret(webhook.Id, webhook.SecretVersion));
             }, cancellationToken);
         });
 
     public Task<IResult> ListAsync(HttpContext httpContext, string applicationId) =>
         execution.RunAsync(httpContext, async cancellationToken =>
         {
-            var caller = Caller.Of(httpContext);
+            var caller = CallerContext.Of(httpContext);
             Ids(applicationId);
-            var (limit, after) = PageTokens.ReadQuery(httpContext.Request);
+            var (limit, after) = ListQuery.Read(httpContext.Request);
             var page = await webhooks.ListAsync(caller, applicationId, limit, after, cancellationToken);
-            return ApiResults.Ok(new Page<WebhookResponse>(page.Items.Select(WebhookService.ToResponse).ToList(), page.NextPageToken));
+            return ApiResults.Ok(new Page<WebhookResponse>(page.Items.Select(WebhookResponse.From).ToList(), page.NextPageToken));
         });
 
     public Task<IResult> GetAsync(HttpContext httpContext, string applicationId, string webhookId) =>
         execution.RunAsync(httpContext, async cancellationToken =>
         {
-            var webhook = await webhooks.GetAsync(Caller.Of(httpContext), applicationId, webhookId, cancellationToken);
-            return ApiResults.Ok(WebhookService.ToResponse(webhook), ETags.ToHttp(webhook.ETag));
+            var webhook = await webhooks.GetAsync(CallerContext.Of(httpContext), applicationId, webhookId, cancellationToken);
+            return ApiResults.Ok(WebhookResponse.From(webhook), ETags.ToHttp(webhook.Version));
         });
 
     public Task<IResult> UpdateAsync(HttpContext httpContext, string applicationId, string webhookId) =>
         execution.RunAsync(httpContext, async cancellationToken =>
         {
-            var caller = Caller.Of(httpContext);
+            var caller = CallerContext.Of(httpContext);
             Ids(applicationId, webhookId);
             var ifMatch = ETags.ReadIfMatch(httpContext.Request);
             using var body = await RequestBody.ReadObjectAsync(httpContext.Request, required: true, cancellationToken);
             var patch = validator.ParsePatch(body!.RootElement);
             var webhook = await webhooks.UpdateAsync(caller, applicationId, webhookId, patch, ifMatch, cancellationToken);
-            return ApiResults.Ok(WebhookService.ToResponse(webhook), ETags.ToHttp(webhook.ETag));
+            return ApiResults.Ok(WebhookResponse.From(webhook), ETags.ToHttp(webhook.Version));
         });
 
     public Task<IResult> DeleteAsync(HttpContext httpContext, string applicationId, string webhookId) =>
         execution.RunAsync(httpContext, async cancellationToken =>
         {
-            var caller = Caller.Of(httpContext);
+            var caller = CallerContext.Of(httpContext);
             var ifMatch = ETags.ReadIfMatch(httpContext.Request);
             await webhooks.DeleteAsync(caller, applicationId, webhookId, ifMatch, cancellationToken);
             return ApiResults.NoContent();
@@ -78,7 +82,7 @@ public sealed class WebhookEndpoints(
     public Task<IResult> RotateSecretAsync(HttpContext httpContext, string applicationId, string webhookId) =>
         execution.RunAsync(httpContext, cancellationToken =>
         {
-            var caller = Caller.Of(httpContext);
+            var caller = CallerContext.Of(httpContext);
             Ids(applicationId, webhookId);
             return idempotency.RunAsync(httpContext, caller, async ct =>
             {
@@ -87,15 +91,15 @@ public sealed class WebhookEndpoints(
                 var (webhook, secret) = await webhooks.RotateSecretAsync(caller, applicationId, webhookId, grace, ct);
                 var response = new RotatedSecretResponse(secret, webhook.KeyFingerprint, webhook.PreviousSecretExpiresAt ?? clock.GetUtcNow());
                 return new IdempotentResult(
-                    ApiResults.Ok(response, ETags.ToHttp(webhook.ETag)),
-                    new ReplaySecret.SigningSecret(webhook.WebhookId, webhook.SecretVersion));
+                    ApiResults.Ok(response, ETags.ToHttp(webhook.Version)),
+                    new ReplaySecret.SigningSecret(webhook.Id, webhook.SecretVersion));
             }, cancellationToken);
         });
 
     public Task<IResult> TestAsync(HttpContext httpContext, string applicationId, string webhookId) =>
         execution.RunAsync(httpContext, cancellationToken =>
         {
-            var caller = Caller.Of(httpContext);
+            var caller = CallerContext.Of(httpContext);
             Ids(applicationId, webhookId);
             return idempotency.RunAsync(httpContext, caller, async ct =>
             {
@@ -109,31 +113,31 @@ public sealed class WebhookEndpoints(
     public Task<IResult> ListEventTypesAsync(HttpContext httpContext) =>
         execution.RunAsync(httpContext, _ =>
         {
-            Caller.Of(httpContext);
+            CallerContext.Of(httpContext);
             var body = new EventTypeList(catalog.Names.Select(n => new EventTypeResponse(n)).ToList());
             return Task.FromResult(ApiResults.Ok(body));
         });
 
-    private static string LocationOf(WebhookEntity webhook) =>
-        $"/{Routes.Prefix}/v1/applications/{webhook.ApplicationId}/webhooks/{webhook.WebhookId}";
+    private static string LocationOf(Webhook webhook) =>
+        $"/{Routes.Prefix}/v1/applications/{webhook.ApplicationId}/webhooks/{webhook.Id}";
 
     /// <summary>Checks route ids before the body is read, so a bad id is reported as such.</summary>
     private static void Ids(string applicationId, string? webhookId = null)
     {
         var errors = new List<ErrorDetail>();
-        if (!Storage.Ids.IsValid(applicationId))
+        if (!Core.Storage.Ids.IsValid(applicationId))
         {
             errors.Add(new ErrorDetail("applicationId", "Must be a lowercase UUID"));
         }
 
-        if (webhookId is not null && !Storage.Ids.IsValid(webhookId))
+        if (webhookId is not null && !Core.Storage.Ids.IsValid(webhookId))
         {
             errors.Add(new ErrorDetail("webhookId", "Must be a lowercase UUID"));
         }
 
         if (errors.Count > 0)
         {
-            throw ApiException.BadRequest(errors);
+            throw new ValidationException(errors);
         }
     }
 }

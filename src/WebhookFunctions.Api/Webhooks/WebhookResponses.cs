@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using WebhookFunctions.Core.Webhooks;
 
 namespace WebhookFunctions.Api.Webhooks;
 
@@ -18,8 +19,19 @@ public sealed record WebhookResponse(
     /// <summary>Present only in the create (and rotate) response.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? SigningSecret { get; init; }
-}
 
-public sealed record Page<T>(IReadOnlyList<T> Items, string? NextPageToken);
+    public static WebhookResponse From(Webhook webhook) => new(
+        webhook.Id,
+        webhook.ApplicationId,
+        webhook.Url,
+        webhook.Description,
+        webhook.IsActive,
+        webhook.SubscribedEvents,
+        webhook.KeyFingerprint,
+        webhook.LastTestAt,
+        webhook.LastTestStatus,
+        webhook.CreatedAt,
+        webhook.UpdatedAt);
+}
 
 public sealed record RotatedSecretResponse(string SigningSecret, string KeyFingerprint, DateTimeOffset PreviousSecretExpiresAt);

@@ -1,8 +1,10 @@
 using Azure.Data.Tables;
 using Microsoft.Extensions.Options;
 using WebhookFunctions.Api.Auth;
-using WebhookFunctions.Api.Storage;
 using WebhookFunctions.Api.Tenancy;
+using WebhookFunctions.Core.Auth;
+using WebhookFunctions.Core.Storage;
+using WebhookFunctions.Core.Tenancy;
 
 namespace WebhookFunctions.Standalone.Development;
 

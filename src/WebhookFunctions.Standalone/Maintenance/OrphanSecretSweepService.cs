@@ -1,5 +1,5 @@
 using Microsoft.Extensions.Options;
-using WebhookFunctions.Api.Maintenance;
+using WebhookFunctions.Core.Maintenance;
 
 namespace WebhookFunctions.Standalone.Maintenance;
 

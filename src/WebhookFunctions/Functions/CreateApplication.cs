@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Azure.Functions.Worker;
 using WebhookFunctions.Api.Http;
 using WebhookFunctions.Api.Tenancy;
+using WebhookFunctions.Core.Tenancy;
 
 namespace WebhookFunctions.Functions;
 

@@ -1,7 +1,7 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.Azure.Functions.Worker;
-using WebhookFunctions.Api.Http;
 using WebhookFunctions.Api.Health;
+using WebhookFunctions.Api.Http;
 
 namespace WebhookFunctions.Functions;
 

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Azure.Functions.Worker;
 using WebhookFunctions.Api.Http;
 using WebhookFunctions.Api.Webhooks;
+using WebhookFunctions.Core.Webhooks;
 
 namespace WebhookFunctions.Functions;
 

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using Microsoft.Extensions.DependencyInjection;
 using WebhookFunctions.Api.Auth;
+using WebhookFunctions.Core.Auth;
 using WebhookFunctions.Tests.Infrastructure;
 
 namespace WebhookFunctions.Tests.Auth;

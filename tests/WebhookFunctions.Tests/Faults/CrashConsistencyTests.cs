@@ -2,10 +2,11 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Http.Headers;
 using Microsoft.Extensions.DependencyInjection;
-using WebhookFunctions.Api.Maintenance;
-using WebhookFunctions.Api.Secrets;
-using WebhookFunctions.Api.Signing;
 using WebhookFunctions.Api.Webhooks;
+using WebhookFunctions.Core.Maintenance;
+using WebhookFunctions.Core.Secrets;
+using WebhookFunctions.Core.Signing;
+using WebhookFunctions.Core.Webhooks;
 using WebhookFunctions.Tests.Infrastructure;
 using WebhookFunctions.Tests.Maintenance;
 using Xunit.Abstractions;
@@ -63,9 +64,9 @@ public sealed class CrashConsistencyTests(ApiFixture fixture, ITestOutputHelper 
         foreach (var id in visible)
         {
             var entity = (await repository.FindAsync(tenant.MerchantId, tenant.ApplicationId, id, CancellationToken.None))!;
-            var secret = await store.GetAsync(SecretNames.ForWebhook(id), entity.SecretVersion, CancellationToken.None);
+            var secret = await store.GetAsync(SecretNames.ForWebhook(id), entity.Webhook.SecretVersion, CancellationToken.None);
             Assert.True(secret is not null, $"webhook {id} is visible without its secret");
-            Assert.Equal(entity.KeyFingerprint, SigningSecret.Fingerprint(secret));
+            Assert.Equal(entity.Webhook.KeyFingerprint, SigningSecret.Fingerprint(secret));
         }
 
         var remaining = orphansAfterKill;

@@ -3,13 +3,16 @@ using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using WebhookFunctions.Api.Http;
+using WebhookFunctions.Core.Hosting;
 using WebhookFunctions.Tests.Infrastructure;
 
 namespace WebhookFunctions.Tests.Hosting;
 
 /// <summary>
 /// The Functions app cannot be built on every machine, so its function files are read as source: each
-/// must name an operation, its method and its route constant exactly as the standalone host maps it.
+/// HTTP function must name an operation, its method and its route constant exactly as the standalone
+/// host maps it, and every other function must be in the library's table of background functions with
+/// the same trigger.
 /// </summary>
 [Collection(ApiTestGroup.Name)]
 public sealed partial class OperationParityTests(ApiFixture fixture)
@@ -17,18 +20,24 @@ public sealed partial class OperationParityTests(ApiFixture fixture)
     [GeneratedRegex(@"\[Function\(ApiOperations\.(?<name>\w+)\)\]\s*public\s+Task<IResult>\s+Run\(\s*\[HttpTrigger\(AuthorizationLevel\.Anonymous,\s*""(?<method>\w+)"",\s*Route\s*=\s*Routes\.(?<route>\w+)\)\]")]
     private static partial Regex FunctionDeclaration();
 
-    [GeneratedRegex(@"\[Function\(nameof\((?<name>\w+)\)\)\]\s*public\s+Task\s+Run\(\[TimerTrigger\(""(?<schedule>[^""]+)""\)\]\s*TimerInfo\s+\w+,\s*CancellationToken\s+cancellationToken\)\s*=>\s*sweeper\.SweepAsync\(cancellationToken\);")]
-    private static partial Regex TimerDeclaration();
+    [GeneratedRegex(@"\[Function\((?<name>[^)]+)\)\]\s*public\s+[^(]+\s+Run\(\s*\[(?<trigger>\w+)Trigger\(")]
+    private static partial Regex AnyFunctionDeclaration();
+
+    [Fact]
+    public void Functions_app_declares_exactly_the_library_background_functions_with_their_triggers()
+    {
+        var expected = BackgroundFunctions.All.Select(f => $"{f.Name} {f.Trigger}").Order(StringComparer.Ordinal).ToList();
+        Assert.Equal(expected, FunctionsAppDeclarations().Where(d => !d.EndsWith(" HttpTrigger", StringComparison.Ordinal)).ToList());
+    }
 
     [Fact]
     public void Functions_app_runs_the_orphan_sweep_on_an_hourly_timer()
     {
         var source = File.ReadAllText(Path.Combine(RepositoryRoot(), "src", "WebhookFunctions", "Functions", "SweepOrphanSecrets.cs"));
 
-        var timer = Assert.Single(TimerDeclaration().Matches(source));
-        Assert.Equal("SweepOrphanSecrets", timer.Groups["name"].Value);
-        Assert.Equal(6, timer.Groups["schedule"].Value.Split(' ').Length);
-        Assert.Matches(@"^\d+ \d+ \* \* \* \*$", timer.Groups["schedule"].Value);
+        Assert.Contains("[TimerTrigger(BackgroundFunctions.SweepOrphanSecretsSchedule)]", source, StringComparison.Ordinal);
+        Assert.Contains("sweeper.SweepAsync(cancellationToken)", source, StringComparison.Ordinal);
+        Assert.Matches(@"^0 \d+ \* \* \* \*$", BackgroundFunctions.SweepOrphanSecretsSchedule);
     }
 
     [Fact]
@@ -72,19 +81,19 @@ public sealed partial class OperationParityTests(ApiFixture fixture)
 
     private static List<string> FunctionsAppOperations()
     {
-        var root = RepositoryRoot();
         var routes = typeof(Routes).GetFields(BindingFlags.Public | BindingFlags.Static)
             .Where(f => f.IsLiteral)
             .ToDictionary(f => f.Name, f => (string)f.GetRawConstantValue()!);
         var found = new List<string>();
-        foreach (var file in Directory.EnumerateFiles(Path.Combine(root, "src", "WebhookFunctions"), "*.cs", SearchOption.AllDirectories)
-                     .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}", StringComparison.Ordinal)
-                                 && !f.Contains($"{Path.DirectorySeparatorChar}bin{Path.DirectorySeparatorChar}", StringComparison.Ordinal)))
+        foreach (var file in FunctionFiles())
         {
             var source = File.ReadAllText(file);
             var declarations = FunctionDeclaration().Matches(source);
             var attributes = Regex.Count(source, @"\[Function\(");
-            Assert.True(declarations.Count + TimerDeclaration().Count(source) == attributes, $"{file}: a [Function] declaration does not have the expected shape");
+            Assert.True(AnyFunctionDeclaration().Count(source) == attributes, $"{file}: a [Function] declaration does not have the expected shape");
+            Assert.True(
+                declarations.Count == Regex.Count(source, @"\[HttpTrigger\("),
+                $"{file}: an HTTP function does not name its operation, method and route constant in the expected shape");
             foreach (Match match in declarations)
             {
                 Assert.True(Path.GetFileNameWithoutExtension(file) == match.Groups["name"].Value, $"{file} should be named after its function");
@@ -94,6 +103,29 @@ public sealed partial class OperationParityTests(ApiFixture fixture)
 
         return found.Order(StringComparer.Ordinal).ToList();
     }
+
+    /// <summary>Every [Function] of the Functions app as "Name Trigger", names resolved from their constants.</summary>
+    private static List<string> FunctionsAppDeclarations()
+    {
+        var found = new List<string>();
+        foreach (var file in FunctionFiles())
+        {
+            foreach (Match match in AnyFunctionDeclaration().Matches(File.ReadAllText(file)))
+            {
+                var name = match.Groups["name"].Value;
+                var resolved = Regex.Match(name, @"^(?:nameof\((?<n>\w+)\)|(?:ApiOperations|BackgroundFunctions)\.(?<n>\w+))$").Groups["n"].Value;
+                Assert.False(string.IsNullOrEmpty(resolved), $"{file}: function name {name} is not a library constant");
+                found.Add($"{resolved} {match.Groups["trigger"].Value}Trigger");
+            }
+        }
+
+        return found.Order(StringComparer.Ordinal).ToList();
+    }
+
+    private static IEnumerable<string> FunctionFiles() =>
+        Directory.EnumerateFiles(Path.Combine(RepositoryRoot(), "src", "WebhookFunctions"), "*.cs", SearchOption.AllDirectories)
+            .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}", StringComparison.Ordinal)
+                        && !f.Contains($"{Path.DirectorySeparatorChar}bin{Path.DirectorySeparatorChar}", StringComparison.Ordinal));
 
     internal static string RepositoryRoot()
     {

@@ -2,7 +2,7 @@ using System.Net;
 using System.Text.Json;
 using Azure.Data.Tables;
 using Microsoft.Extensions.DependencyInjection;
-using WebhookFunctions.Api.Storage;
+using WebhookFunctions.Core.Storage;
 using WebhookFunctions.Tests.Infrastructure;
 
 namespace WebhookFunctions.Tests.Idempotency;

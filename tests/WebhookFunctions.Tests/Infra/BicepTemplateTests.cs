@@ -5,9 +5,12 @@ using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using WebhookFunctions.Api.Auth;
 using WebhookFunctions.Api.Http;
-using WebhookFunctions.Api.Secrets;
-using WebhookFunctions.Api.Storage;
 using WebhookFunctions.Api.Webhooks;
+using WebhookFunctions.Core;
+using WebhookFunctions.Core.Auth;
+using WebhookFunctions.Core.Secrets;
+using WebhookFunctions.Core.Storage;
+using WebhookFunctions.Core.Webhooks;
 using WebhookFunctions.Tests.Hosting;
 
 namespace WebhookFunctions.Tests.Infra;
@@ -211,6 +214,8 @@ public sealed partial class BicepTemplateTests : IClassFixture<BicepTemplateTest
         var required = new[]
         {
             $"{StorageOptions.Section}__{nameof(StorageOptions.TableServiceUri)}",
+            $"{StorageOptions.Section}__{nameof(StorageOptions.QueueServiceUri)}",
+            $"{StorageOptions.Section}__{nameof(StorageOptions.BlobServiceUri)}",
             $"{KeyVaultOptions.Section}__{nameof(KeyVaultOptions.VaultUri)}",
             $"{WebhookOptions.Section}__{nameof(WebhookOptions.MaxPerApplication)}",
             $"{WebhookOptions.Section}__{nameof(WebhookOptions.EventTypes)}__{{0}}",

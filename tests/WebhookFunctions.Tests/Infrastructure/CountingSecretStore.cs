@@ -1,4 +1,4 @@
-using WebhookFunctions.Api.Secrets;
+using WebhookFunctions.Core.Secrets;
 
 namespace WebhookFunctions.Tests.Infrastructure;
 

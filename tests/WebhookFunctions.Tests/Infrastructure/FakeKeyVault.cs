@@ -16,7 +16,8 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using WebhookFunctions.Api.Hosting;
-using WebhookFunctions.Api.Secrets;
+using WebhookFunctions.Core.Hosting;
+using WebhookFunctions.Core.Secrets;
 
 namespace WebhookFunctions.Tests.Infrastructure;
 
@@ -87,7 +88,7 @@ public sealed class FakeKeyVault : IAsyncDisposable
 
     public SecretClient CreateClient(TokenCredential? credential = null)
     {
-        var options = WebhookApiServiceCollectionExtensions.KeyVaultClientOptions(new KeyVaultOptions());
+        var options = CoreHostingExtensions.KeyVaultClientOptions(new KeyVaultOptions());
         var thumbprint = Certificate.Thumbprint;
         var port = VaultUri.Port;
         options.Transport = new HttpClientTransport(new SocketsHttpHandler

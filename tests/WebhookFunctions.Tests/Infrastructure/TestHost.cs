@@ -7,8 +7,10 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using WebhookFunctions.Api.Auth;
-using WebhookFunctions.Api.Secrets;
 using WebhookFunctions.Api.Tenancy;
+using WebhookFunctions.Core.Auth;
+using WebhookFunctions.Core.Secrets;
+using WebhookFunctions.Core.Tenancy;
 using WebhookFunctions.Standalone;
 
 namespace WebhookFunctions.Tests.Infrastructure;

@@ -5,8 +5,9 @@ using System.Net;
 using System.Text.Json;
 using Azure.Data.Tables;
 using Microsoft.Extensions.DependencyInjection;
-using WebhookFunctions.Api.Storage;
 using WebhookFunctions.Api.Webhooks;
+using WebhookFunctions.Core.Storage;
+using WebhookFunctions.Core.Webhooks;
 using WebhookFunctions.Tests.Infrastructure;
 using Xunit.Abstractions;
 

@@ -1,8 +1,8 @@
 using Microsoft.Extensions.DependencyInjection;
-using WebhookFunctions.Api.Maintenance;
-using WebhookFunctions.Api.Secrets;
-using WebhookFunctions.Api.Signing;
-using WebhookFunctions.Api.Storage;
+using WebhookFunctions.Core.Maintenance;
+using WebhookFunctions.Core.Secrets;
+using WebhookFunctions.Core.Signing;
+using WebhookFunctions.Core.Storage;
 using WebhookFunctions.Tests.Infrastructure;
 
 namespace WebhookFunctions.Tests.Maintenance;

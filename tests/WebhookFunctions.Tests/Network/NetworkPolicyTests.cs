@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Http;
-using WebhookFunctions.Api.Delivery;
-using WebhookFunctions.Api.Network;
+using WebhookFunctions.Core.Delivery;
+using WebhookFunctions.Core.Network;
 
 namespace WebhookFunctions.Tests.Network;
 

@@ -1,5 +1,5 @@
 using System.Text;
-using WebhookFunctions.Api.Signing;
+using WebhookFunctions.Core.Signing;
 
 namespace WebhookFunctions.Tests.Signing;
 

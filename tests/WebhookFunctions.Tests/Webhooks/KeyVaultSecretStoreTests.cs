@@ -1,7 +1,8 @@
 using System.Net;
 using Microsoft.Extensions.DependencyInjection;
 using WebhookFunctions.Api.Http;
-using WebhookFunctions.Api.Secrets;
+using WebhookFunctions.Core.Failures;
+using WebhookFunctions.Core.Secrets;
 using WebhookFunctions.Tests.Infrastructure;
 
 namespace WebhookFunctions.Tests.Webhooks;
@@ -94,10 +95,10 @@ public sealed class KeyVaultSecretStoreTests(ApiFixture fixture) : IAsyncLifetim
         await store.SetAsync(name, "whsec_" + Convert.ToBase64String(new byte[32]), new Dictionary<string, string>(), CancellationToken.None);
         await store.DeleteAsync(name, CancellationToken.None);
 
-        var error = await Assert.ThrowsAsync<ApiException>(() =>
+        var error = await Assert.ThrowsAsync<ConflictException>(() =>
             store.SetAsync(name, "whsec_" + Convert.ToBase64String(new byte[32]), new Dictionary<string, string>(), CancellationToken.None));
 
-        Assert.Equal(409, error.StatusCode);
+        Assert.Contains("deleted", error.Message, StringComparison.Ordinal);
         Assert.Null(await store.GetAsync(name, null, CancellationToken.None));
     }
 

@@ -1,0 +1,30 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using WebhookFunctions.Api.Auth;
+using WebhookFunctions.Api.Health;
+using WebhookFunctions.Api.Http;
+using WebhookFunctions.Api.Idempotency;
+using WebhookFunctions.Api.OpenApi;
+using WebhookFunctions.Api.Tenancy;
+using WebhookFunctions.Api.Webhooks;
+using WebhookFunctions.Core.Hosting;
+
+namespace WebhookFunctions.Api.Hosting;
+
+public static class HttpApiHostingExtensions
+{
+    /// <summary>The HTTP API over the domain: the gate, the edge that maps failures, idempotency and the endpoint handlers both hosts call.</summary>
+    public static IHostApplicationBuilder AddWebhookHttpApi(this IHostApplicationBuilder builder)
+    {
+        builder.AddWebhookCore();
+        var services = builder.Services;
+        services.AddSingleton<ApiExecution>();
+        services.AddSingleton<IdempotencyService>();
+        services.AddSingleton<ApiGate>();
+        services.AddSingleton<WebhookEndpoints>();
+        services.AddSingleton<TenancyEndpoints>();
+        services.AddSingleton<HealthEndpoints>();
+        services.AddSingleton<OpenApiEndpoints>();
+        return builder;
+    }
+}

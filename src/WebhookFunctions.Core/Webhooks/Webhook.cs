@@ -1,0 +1,44 @@
+using Azure;
+
+namespace WebhookFunctions.Core.Webhooks;
+
+/// <summary>
+/// A webhook as the domain sees it. Storage maps it to and from its table row in one place
+/// (<see cref="WebhookEntity"/>); the API shape is built from it at the HTTP edge.
+/// </summary>
+public sealed record Webhook
+{
+    public required string MerchantId { get; init; }
+
+    public required string ApplicationId { get; init; }
+
+    public required string Id { get; init; }
+
+    public required string Url { get; init; }
+
+    public string? Description { get; init; }
+
+    public bool IsActive { get; init; }
+
+    /// <summary>Event type names, or <c>["*"]</c> for all.</summary>
+    public required IReadOnlyList<string> SubscribedEvents { get; init; }
+
+    public required string KeyFingerprint { get; init; }
+
+    public required string SecretVersion { get; init; }
+
+    public string? PreviousSecretVersion { get; init; }
+
+    public DateTimeOffset? PreviousSecretExpiresAt { get; init; }
+
+    public DateTimeOffset? LastTestAt { get; init; }
+
+    public string? LastTestStatus { get; init; }
+
+    public DateTimeOffset CreatedAt { get; init; }
+
+    public DateTimeOffset UpdatedAt { get; init; }
+
+    /// <summary>The storage version this was read at; conditional writes use it.</summary>
+    public ETag Version { get; init; }
+}

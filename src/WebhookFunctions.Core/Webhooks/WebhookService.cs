@@ -1,0 +1,174 @@
+using Microsoft.Extensions.Logging;
+using WebhookFunctions.Core.Auth;
+using WebhookFunctions.Core.Failures;
+using WebhookFunctions.Core.Paging;
+using WebhookFunctions.Core.Secrets;
+using WebhookFunctions.Core.Signing;
+using WebhookFunctions.Core.Storage;
+using WebhookFunctions.Core.Tenancy;
+
+namespace WebhookFunctions.Core.Webhooks;
+
+/// <summary>
+/// Webhook use cases. The secret store is written on create (and rotate) only; reads, lists and
+/// updates never touch it, since the record carries the fingerprint and the current version.
+/// </summary>
+public sealed class WebhookService(
+    WebhookRepository repository,
+    ISecretStore secrets,
+    ApplicationService applications,
+    TimeProvider clock,
+    ILogger<WebhookService> logger)
+{
+    private static readonly TimeSpan CleanupTimeout = TimeSpan.FromSeconds(10);
+
+    public async Task<(Webhook Webhook, string SigningSecret)> CreateAsync(
+        Caller caller, string applicationId, WebhookDraft draft, CancellationToken cancellationToken)
+    {
+        await applications.RequireOwnedAsync(caller.MerchantId, applicationId, cancellationToken);
+        await repository.CheckCanAddAsync(caller.MerchantId, applicationId, draft.Url, cancellationToken);
+
+        var webhookId = Ids.New();
+        var secret = SigningSecret.Generate();
+        var secretName = SecretNames.ForWebhook(webhookId);
+        var version = await secrets.SetAsync(secretName, secret, SecretNames.Tags(caller.MerchantId, applicationId, webhookId), cancellationToken);
+
+        var now = Now();
+        var webhook = new Webhook
+        {
+            MerchantId = caller.MerchantId,
+            ApplicationId = applicationId,
+            Id = webhookId,
+            Url = draft.Url,
+            Description = draft.Description,
+            IsActive = draft.IsActive,
+            SubscribedEvents = draft.SubscribedEvents,
+            KeyFingerprint = SigningSecret.Fingerprint(secret),
+            SecretVersion = version,
+            CreatedAt = now,
+            UpdatedAt = now,
+        };
+
+        try
+        {
+            return (await repository.InsertAsync(webhook, cancellationToken), secret);
+        }
+        catch
+        {
+            // The record never became visible: take the secret back so nothing is left half-made.
+            await DeleteSecretQuietlyAsync(secretName);
+            throw;
+        }
+    }
+
+    public async Task<Webhook> GetAsync(Caller caller, string applicationId, string webhookId, CancellationToken cancellationToken) =>
+        (await FindOwnedAsync(caller, applicationId, webhookId, cancellationToken)).Webhook;
+
+    public async Task<Page<Webhook>> ListAsync(Caller caller, string applicationId, int limit, string? after, CancellationToken cancellationToken)
+    {
+        await applications.RequireOwnedAsync(caller.MerchantId, applicationId, cancellationToken);
+        var (items, more) = await repository.ListAsync(caller.MerchantId, applicationId, after, limit, cancellationToken);
+        return new Page<Webhook>(items, more ? PageTokens.Encode(items[^1].Id) : null);
+    }
+
+    public Task<Webhook> UpdateAsync(
+        Caller caller, string applicationId, string webhookId, WebhookPatch patch, VersionPrecondition? expected, CancellationToken cancellationToken) =>
+        OptimisticConcurrency.RunAsync(async ct =>
+        {
+            var current = await FindOwnedAsync(caller, applicationId, webhookId, ct);
+            expected?.Require(current.Webhook.Version);
+            try
+            {
+                return await repository.ReplaceAsync(current, Apply(current.Webhook, patch), ct);
+            }
+            catch (PreconditionFailedException) when (expected is null)
+            {
+                // No precondition was asked for: apply the same change to the newer state.
+                throw new WriteConflictException();
+            }
+        }, cancellationToken);
+
+    public async Task DeleteAsync(Caller caller, string applicationId, string webhookId, VersionPrecondition? expected, CancellationToken cancellationToken)
+    {
+        var current = await FindOwnedAsync(caller, applicationId, webhookId, cancellationToken);
+        expected?.Require(current.Webhook.Version);
+        if (!await repository.DeleteAsync(current, cancellationToken))
+        {
+            throw WebhookRepository.Gone(webhookId);
+        }
+
+        // Record first, then the secret: a failure here leaves an orphan secret for the sweep, never a webhook without one.
+        await DeleteSecretQuietlyAsync(SecretNames.ForWebhook(webhookId));
+    }
+
+    /// <summary>
+    /// Writes a new secret version, then points the record at it, keeping the old version valid for
+    /// <paramref name="gracePeriod"/>. The record is the only authority on which version is current,
+    /// so if the record write fails the new version is simply never used.
+    /// </summary>
+    public async Task<(Webhook Webhook, string SigningSecret)> RotateSecretAsync(
+        Caller caller, string applicationId, string webhookId, TimeSpan gracePeriod, CancellationToken cancellationToken)
+    {
+        await FindOwnedAsync(caller, applicationId, webhookId, cancellationToken);
+        var secret = SigningSecret.Generate();
+        var version = await secrets.SetAsync(
+            SecretNames.ForWebhook(webhookId), secret, SecretNames.Tags(caller.MerchantId, applicationId, webhookId), cancellationToken);
+
+        var rotated = await OptimisticConcurrency.RunAsync(async ct =>
+        {
+            // Someone may patch the webhook meanwhile: each try rotates on top of the latest state with the same new version.
+            var current = await FindOwnedAsync(caller, applicationId, webhookId, ct);
+            var now = Now();
+            var updated = current.Webhook with
+            {
+                SecretVersion = version,
+                KeyFingerprint = SigningSecret.Fingerprint(secret),
+                // At most one previous secret: whatever was previous before this rotation ends now.
+                PreviousSecretVersion = gracePeriod > TimeSpan.Zero ? current.Webhook.SecretVersion : null,
+                PreviousSecretExpiresAt = now + gracePeriod,
+                UpdatedAt = now,
+            };
+            try
+            {
+                return await repository.ReplaceAsync(current, updated, ct);
+            }
+            catch (PreconditionFailedException)
+            {
+                throw new WriteConflictException();
+            }
+        }, cancellationToken);
+        return (rotated, secret);
+    }
+
+    private async Task<WebhookRepository.Stored> FindOwnedAsync(Caller caller, string applicationId, string webhookId, CancellationToken cancellationToken)
+    {
+        await applications.RequireOwnedAsync(caller.MerchantId, applicationId, cancellationToken);
+        Ids.Require(webhookId, "webhookId");
+        return await repository.FindAsync(caller.MerchantId, applicationId, webhookId, cancellationToken)
+            ?? throw WebhookRepository.Gone(webhookId);
+    }
+
+    private Webhook Apply(Webhook current, WebhookPatch patch) => current with
+    {
+        Url = patch.Url ?? current.Url,
+        Description = patch.HasDescription ? patch.Description : current.Description,
+        IsActive = patch.IsActive ?? current.IsActive,
+        SubscribedEvents = patch.SubscribedEvents ?? current.SubscribedEvents,
+        UpdatedAt = Now(),
+    };
+
+    private async Task DeleteSecretQuietlyAsync(string secretName)
+    {
+        try
+        {
+            using var timeout = new CancellationTokenSource(CleanupTimeout);
+            await secrets.DeleteAsync(secretName, timeout.Token);
+        }
+        catch (Exception exception)
+        {
+            logger.LogWarning("Could not delete secret {SecretName} ({ExceptionType}); the orphan sweep will remove it", secretName, exception.GetType().Name);
+        }
+    }
+
+    private DateTimeOffset Now() => Timestamps.Truncate(clock.GetUtcNow());
+}

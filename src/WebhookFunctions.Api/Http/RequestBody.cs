@@ -32,7 +32,11 @@ public static class RequestBody
         return buffer;
     }
 
-    /// <summary>Returns the root object, or null when the body is empty and <paramref name="required"/> is false.</summary>
+    /// <summary>
+    /// Returns the root object, or null when <paramref name="required"/> is false and the body is empty
+    /// or the JSON literal <c>null</c>: generated clients (NSwag, for one) serialise an absent optional
+    /// body as <c>null</c>, and refusing that would make the optional body mandatory for them.
+    /// </summary>
     public static async Task<JsonDocument?> ReadObjectAsync(HttpRequest request, bool required, CancellationToken cancellationToken)
     {
         var buffer = await ReadBoundedAsync(request, cancellationToken);
@@ -58,6 +62,12 @@ public static class RequestBody
             // InvalidOperationException: the duplicate-name check unescapes property names, and an
             // unpaired surrogate escape cannot be unescaped.
             throw ApiException.BadRequest(new ErrorDetail("body", "Must be well-formed JSON (UTF-8, no duplicate properties, at most 16 levels deep)"));
+        }
+
+        if (!required && document.RootElement.ValueKind == JsonValueKind.Null)
+        {
+            document.Dispose();
+            return null;
         }
 
         if (document.RootElement.ValueKind != JsonValueKind.Object)

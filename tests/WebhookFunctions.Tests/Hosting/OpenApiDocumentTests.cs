@@ -66,6 +66,18 @@ public sealed class OpenApiDocumentTests(ApiFixture fixture)
     }
 
     [Fact]
+    public void It_names_the_local_run_as_its_server_and_says_to_replace_it_with_the_deployed_host()
+    {
+        // Without servers, generated clients have no base URL and Redocly's recommended rules fail
+        // (no-empty-servers). Paths carry /api, so a server URL must not.
+        var servers = Document["servers"]!.AsArray();
+
+        var local = Assert.Single(servers);
+        Assert.Equal("http://localhost:7071", (string?)local!["url"]);
+        Assert.Contains("deployed host", (string?)local["description"], StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Its_operations_are_exactly_the_route_table()
     {
         var documented = Operations().Select(o => $"{o.Operation["operationId"]} {o.Method} {o.Path}").Order(StringComparer.Ordinal);

@@ -13,13 +13,26 @@ public sealed class AzuriteProcess : IAsyncDisposable
     private static readonly SemaphoreSlim InstallLock = new(1, 1);
     private readonly Process _process;
 
-    private AzuriteProcess(Process process, int port)
+    private AzuriteProcess(Process process, int port, int? queuePort, int? blobPort)
     {
         _process = process;
         Port = port;
+        QueuePort = queuePort;
+        BlobPort = blobPort;
     }
 
+    /// <summary>The table service's port.</summary>
     public int Port { get; }
+
+    public int? QueuePort { get; }
+
+    public int? BlobPort { get; }
+
+    /// <summary>A connection string for every service this process runs, under <paramref name="accountKey"/>.</summary>
+    public string ConnectionString(string accountKey) =>
+        $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={accountKey};TableEndpoint=http://127.0.0.1:{Port}/devstoreaccount1;"
+        + (QueuePort is { } q ? $"QueueEndpoint=http://127.0.0.1:{q}/devstoreaccount1;" : string.Empty)
+        + (BlobPort is { } b ? $"BlobEndpoint=http://127.0.0.1:{b}/devstoreaccount1;" : string.Empty);
 
     public bool HasExited => _process.HasExited;
 
@@ -27,10 +40,14 @@ public sealed class AzuriteProcess : IAsyncDisposable
     /// Starts Azurite on 127.0.0.1:<paramref name="port"/>. With <paramref name="dataDirectory"/> null it
     /// keeps data in memory. <paramref name="accounts"/> sets AZURITE_ACCOUNTS (account:base64key).
     /// </summary>
+    /// <param name="queuePort">With <paramref name="blobPort"/>, also runs the queue and blob services; otherwise tables only.</param>
     public static async Task<AzuriteProcess> StartAsync(
-        string toolDirectory, int port, string? dataDirectory, string? accounts, TextWriter? log, CancellationToken cancellationToken)
+        string toolDirectory, int port, string? dataDirectory, string? accounts, TextWriter? log, CancellationToken cancellationToken,
+        int? queuePort = null, int? blobPort = null)
     {
-        var entry = await EnsureInstalledAsync(toolDirectory, log, cancellationToken);
+        var tableEntry = await EnsureInstalledAsync(toolDirectory, log, cancellationToken);
+        var allServices = queuePort is not null && blobPort is not null;
+        var entry = allServices ? Path.Combine(Path.GetDirectoryName(Path.GetDirectoryName(tableEntry)!)!, "azurite.js") : tableEntry;
         var start = new ProcessStartInfo("node")
         {
             RedirectStandardOutput = true,
@@ -41,6 +58,18 @@ public sealed class AzuriteProcess : IAsyncDisposable
                      "--skipApiVersionCheck", "--disableTelemetry", "--silent" })
         {
             start.ArgumentList.Add(argument);
+        }
+
+        if (allServices)
+        {
+            foreach (var argument in new[]
+                     {
+                         "--queueHost", "127.0.0.1", "--queuePort", queuePort!.Value.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                         "--blobHost", "127.0.0.1", "--blobPort", blobPort!.Value.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                     })
+            {
+                start.ArgumentList.Add(argument);
+            }
         }
 
         if (dataDirectory is null)
@@ -65,9 +94,10 @@ public sealed class AzuriteProcess : IAsyncDisposable
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
 
-        var azurite = new AzuriteProcess(process, port);
+        var azurite = new AzuriteProcess(process, port, allServices ? queuePort : null, allServices ? blobPort : null);
         var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (!await IsListeningAsync(port, cancellationToken))
+        while (!await IsListeningAsync(port, cancellationToken)
+               || (allServices && (!await IsListeningAsync(queuePort!.Value, cancellationToken) || !await IsListeningAsync(blobPort!.Value, cancellationToken))))
         {
             if (process.HasExited || DateTime.UtcNow > deadline)
             {

@@ -1,6 +1,8 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using WebhookFunctions.Api.Auth;
+using WebhookFunctions.Api.Events;
+using WebhookFunctions.Core.Delivery;
 using WebhookFunctions.Api.Health;
 using WebhookFunctions.Api.Http;
 using WebhookFunctions.Api.Idempotency;
@@ -16,12 +18,13 @@ public static class HttpApiHostingExtensions
     /// <summary>The HTTP API over the domain: the gate, the edge that maps failures, idempotency and the endpoint handlers both hosts call.</summary>
     public static IHostApplicationBuilder AddWebhookHttpApi(this IHostApplicationBuilder builder)
     {
-        builder.AddWebhookCore();
+        builder.AddWebhookDelivery();
         var services = builder.Services;
         services.AddSingleton<ApiExecution>();
         services.AddSingleton<IdempotencyService>();
         services.AddSingleton<ApiGate>();
         services.AddSingleton<WebhookEndpoints>();
+        services.AddSingleton<EventEndpoints>();
         services.AddSingleton<TenancyEndpoints>();
         services.AddSingleton<HealthEndpoints>();
         services.AddSingleton<OpenApiEndpoints>();

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using WebhookFunctions.Api.Events;
 using WebhookFunctions.Api.Health;
 using WebhookFunctions.Api.OpenApi;
 using WebhookFunctions.Api.Tenancy;
@@ -34,6 +35,12 @@ public static class ApiOperations
     public const string CreateApiKey = nameof(CreateApiKey);
     public const string ListApiKeys = nameof(ListApiKeys);
     public const string RevokeApiKey = nameof(RevokeApiKey);
+    public const string PublishEvent = nameof(PublishEvent);
+    public const string ListEvents = nameof(ListEvents);
+    public const string GetEvent = nameof(GetEvent);
+    public const string ListDeliveries = nameof(ListDeliveries);
+    public const string ListAttempts = nameof(ListAttempts);
+    public const string ResendDelivery = nameof(ResendDelivery);
     public const string Health = nameof(Health);
     public const string GetOpenApiDocument = nameof(GetOpenApiDocument);
 
@@ -53,6 +60,14 @@ public static class ApiOperations
         new(CreateApiKey, "POST", Routes.ApiKeys, c => Tenancy(c).CreateApiKeyAsync(c)),
         new(ListApiKeys, "GET", Routes.ApiKeys, c => Tenancy(c).ListApiKeysAsync(c)),
         new(RevokeApiKey, "DELETE", Routes.ApiKey, c => Tenancy(c).RevokeApiKeyAsync(c, Route(c, "keyId"))),
+        new(PublishEvent, "POST", Routes.Events, c => Events(c).PublishAsync(c, Route(c, "applicationId"))),
+        new(ListEvents, "GET", Routes.Events, c => Events(c).ListAsync(c, Route(c, "applicationId"))),
+        new(GetEvent, "GET", Routes.Event, c => Events(c).GetAsync(c, Route(c, "applicationId"), Route(c, "eventId"))),
+        new(ListDeliveries, "GET", Routes.Deliveries, c => Events(c).ListDeliveriesAsync(c, Route(c, "applicationId"), Route(c, "webhookId"))),
+        new(ListAttempts, "GET", Routes.Attempts,
+            c => Events(c).ListAttemptsAsync(c, Route(c, "applicationId"), Route(c, "webhookId"), Route(c, "eventId"))),
+        new(ResendDelivery, "POST", Routes.ResendDelivery,
+            c => Events(c).ResendAsync(c, Route(c, "applicationId"), Route(c, "webhookId"), Route(c, "eventId"))),
         new(Health, "GET", Routes.Health, c => c.RequestServices.GetRequiredService<HealthEndpoints>().GetAsync(c), Anonymous: true),
         new(GetOpenApiDocument, "GET", Routes.OpenApiDocument, c => c.RequestServices.GetRequiredService<OpenApiEndpoints>().GetAsync(c), Anonymous: true),
     ];
@@ -61,6 +76,8 @@ public static class ApiOperations
         All.Any(o => o.Anonymous && string.Equals(o.Name, operationName, StringComparison.Ordinal));
 
     private static WebhookEndpoints Webhooks(HttpContext context) => context.RequestServices.GetRequiredService<WebhookEndpoints>();
+
+    private static EventEndpoints Events(HttpContext context) => context.RequestServices.GetRequiredService<EventEndpoints>();
 
     private static TenancyEndpoints Tenancy(HttpContext context) => context.RequestServices.GetRequiredService<TenancyEndpoints>();
 

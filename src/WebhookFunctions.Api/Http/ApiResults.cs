@@ -20,6 +20,13 @@ public static class ApiResults
     public static IResult Created<T>(string location, T body, string? etag = null) =>
         new JsonBodyResult<T>(StatusCodes.Status201Created, body, etag, location);
 
+    public static IResult Accepted<T>(string location, T body) =>
+        new JsonBodyResult<T>(StatusCodes.Status202Accepted, body, null, location);
+
+    /// <summary>An earlier result of the same request, found by a key the client chose (an externalId): 200 and <c>Idempotent-Replayed</c>.</summary>
+    public static IResult Replayed<T>(T body, string location) =>
+        new JsonBodyResult<T>(StatusCodes.Status200OK, body, null, location, Replayed: true);
+
     public static IResult Json<T>(int statusCode, T body) => new JsonBodyResult<T>(statusCode, body, null, null);
 
     /// <summary>An earlier response, repeated as it was first sent.</summary>

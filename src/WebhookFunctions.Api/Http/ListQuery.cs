@@ -29,4 +29,16 @@ public static class ListQuery
 
         return (limit, PageTokens.Decode(tokens.Count == 1 ? tokens[0] : null));
     }
+
+    /// <summary>An optional filter given at most once; null when absent.</summary>
+    public static string? ReadSingle(HttpRequest request, string name)
+    {
+        var values = request.Query[name];
+        return values.Count switch
+        {
+            0 => null,
+            1 when !string.IsNullOrEmpty(values[0]) => values[0],
+            _ => throw new ValidationException(new ErrorDetail(name, "Must be given at most once, and not empty")),
+        };
+    }
 }

@@ -27,7 +27,7 @@ public static class RequestBody
     /// </summary>
     public static async Task<ReadOnlyMemory<byte>> BufferAsync(HttpRequest request, CancellationToken cancellationToken)
     {
-        var buffer = await ReadBoundedAsync(request, cancellationToken);
+        var buffer = await ReadBoundedAsync(request, MaxBytes, cancellationToken);
         request.Body = new MemoryStream(buffer.ToArray(), writable: false);
         return buffer;
     }
@@ -37,9 +37,13 @@ public static class RequestBody
     /// or the JSON literal <c>null</c>: generated clients (NSwag, for one) serialise an absent optional
     /// body as <c>null</c>, and refusing that would make the optional body mandatory for them.
     /// </summary>
-    public static async Task<JsonDocument?> ReadObjectAsync(HttpRequest request, bool required, CancellationToken cancellationToken)
+    public static Task<JsonDocument?> ReadObjectAsync(HttpRequest request, bool required, CancellationToken cancellationToken) =>
+        ReadObjectAsync(request, required, MaxBytes, cancellationToken);
+
+    /// <param name="maxBytes">The size bound of this body, for the few operations whose contract sets another (a publish).</param>
+    public static async Task<JsonDocument?> ReadObjectAsync(HttpRequest request, bool required, int maxBytes, CancellationToken cancellationToken)
     {
-        var buffer = await ReadBoundedAsync(request, cancellationToken);
+        var buffer = await ReadBoundedAsync(request, maxBytes, cancellationToken);
         if (buffer.Length == 0)
         {
             return required
@@ -144,16 +148,16 @@ public static class RequestBody
         }
     }
 
-    /// <summary>The whole body, refusing with 413 as soon as it is known to exceed <see cref="MaxBytes"/>.</summary>
-    private static async Task<ReadOnlyMemory<byte>> ReadBoundedAsync(HttpRequest request, CancellationToken cancellationToken)
+    /// <summary>The whole body, refusing with 413 as soon as it is known to exceed <paramref name="maxBytes"/>.</summary>
+    private static async Task<ReadOnlyMemory<byte>> ReadBoundedAsync(HttpRequest request, int maxBytes, CancellationToken cancellationToken)
     {
-        if (request.ContentLength > MaxBytes)
+        if (request.ContentLength > maxBytes)
         {
-            throw new ApiException(StatusCodes.Status413PayloadTooLarge);
+            throw TooLarge(maxBytes);
         }
 
         var body = request.Body;
-        var buffer = new byte[MaxBytes + 1];
+        var buffer = new byte[maxBytes + 1];
         var total = 0;
         while (total < buffer.Length)
         {
@@ -177,8 +181,11 @@ public static class RequestBody
             total += read;
         }
 
-        throw new ApiException(StatusCodes.Status413PayloadTooLarge);
+        throw TooLarge(maxBytes);
     }
+
+    private static ApiException TooLarge(int maxBytes) =>
+        new(StatusCodes.Status413PayloadTooLarge, $"The request body is larger than {maxBytes} bytes.");
 
     private static bool IsJsonMediaType(string? contentType)
     {

@@ -13,6 +13,11 @@ public static class Routes
     public const string RotateWebhookSecret = Webhook + "/rotate-secret";
     public const string TestWebhook = Webhook + "/test";
     public const string EventTypes = "v1/event-types";
+    public const string Events = "v1/applications/{applicationId}/events";
+    public const string Event = "v1/applications/{applicationId}/events/{eventId}";
+    public const string Deliveries = Webhook + "/deliveries";
+    public const string Attempts = Webhook + "/deliveries/{eventId}/attempts";
+    public const string ResendDelivery = Webhook + "/deliveries/{eventId}/resend";
     public const string Applications = "v1/applications";
     public const string Application = "v1/applications/{applicationId}";
     public const string ApiKeys = "v1/api-keys";

@@ -22,6 +22,7 @@ public sealed class WebhookEndpoints(
     WebhookValidator validator,
     EventCatalog catalog,
     WebhookTester tester,
+    DeliveryStore deliveries,
     TimeProvider clock)
 {
     public Task<IResult> CreateAsync(HttpContext httpContext, string applicationId) =>
@@ -34,7 +35,7 @@ public sealed class WebhookEndpoints(
                 using var body = await RequestBody.ReadObjectAsync(httpContext.Request, required: true, ct);
                 var draft = validator.ParseCreate(body!.RootElement);
                 var (webhook, secret) = await webhooks.CreateAsync(caller, applicationId, draft, ct);
-                var response = WebhookResponse.From(webhook) with { SigningSecret = secret };
+                var response = WebhookResponse.From(webhook, DeliveryStats.Empty) with { SigningSecret = secret };
                 return new IdempotentResult(
                     ApiResults.Created(LocationOf(webhook), response, ETags.ToHttp(webhook.Version)),
                     new ReplaySecret.SigningSecret(webhook.Id, webhook.SecretVersion));
@@ -48,14 +49,15 @@ public sealed class WebhookEndpoints(
             Ids(applicationId);
             var (limit, after) = ListQuery.Read(httpContext.Request);
             var page = await webhooks.ListAsync(caller, applicationId, limit, after, cancellationToken);
-            return ApiResults.Ok(new Page<WebhookResponse>(page.Items.Select(WebhookResponse.From).ToList(), page.NextPageToken));
+            var stats = await Task.WhenAll(page.Items.Select(w => deliveries.StatsAsync(w.Id, cancellationToken)));
+            return ApiResults.Ok(new Page<WebhookResponse>(page.Items.Select((w, i) => WebhookResponse.From(w, stats[i])).ToList(), page.NextPageToken));
         });
 
     public Task<IResult> GetAsync(HttpContext httpContext, string applicationId, string webhookId) =>
         execution.RunAsync(httpContext, async cancellationToken =>
         {
             var webhook = await webhooks.GetAsync(CallerContext.Of(httpContext), applicationId, webhookId, cancellationToken);
-            return ApiResults.Ok(WebhookResponse.From(webhook), ETags.ToHttp(webhook.Version));
+            return ApiResults.Ok(await ResponseOf(webhook, cancellationToken), ETags.ToHttp(webhook.Version));
         });
 
     public Task<IResult> UpdateAsync(HttpContext httpContext, string applicationId, string webhookId) =>
@@ -67,7 +69,7 @@ public sealed class WebhookEndpoints(
             using var body = await RequestBody.ReadObjectAsync(httpContext.Request, required: true, cancellationToken);
             var patch = validator.ParsePatch(body!.RootElement);
             var webhook = await webhooks.UpdateAsync(caller, applicationId, webhookId, patch, ifMatch, cancellationToken);
-            return ApiResults.Ok(WebhookResponse.From(webhook), ETags.ToHttp(webhook.Version));
+            return ApiResults.Ok(await ResponseOf(webhook, cancellationToken), ETags.ToHttp(webhook.Version));
         });
 
     public Task<IResult> DeleteAsync(HttpContext httpContext, string applicationId, string webhookId) =>
@@ -117,6 +119,10 @@ public sealed class WebhookEndpoints(
             var body = new EventTypeList(catalog.Names.Select(n => new EventTypeResponse(n)).ToList());
             return Task.FromResult(ApiResults.Ok(body));
         });
+
+    /// <summary>The webhook with its delivery counts, which live apart from it so that delivery never changes its ETag.</summary>
+    private async Task<WebhookResponse> ResponseOf(Webhook webhook, CancellationToken cancellationToken) =>
+        WebhookResponse.From(webhook, await deliveries.StatsAsync(webhook.Id, cancellationToken));
 
     private static string LocationOf(Webhook webhook) =>
         $"/{Routes.Prefix}/v1/applications/{webhook.ApplicationId}/webhooks/{webhook.Id}";

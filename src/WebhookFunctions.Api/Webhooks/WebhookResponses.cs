@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using WebhookFunctions.Core.Delivery;
 using WebhookFunctions.Core.Webhooks;
 
 namespace WebhookFunctions.Api.Webhooks;
@@ -13,6 +14,12 @@ public sealed record WebhookResponse(
     string KeyFingerprint,
     DateTimeOffset? LastTestAt,
     string? LastTestStatus,
+    string? DisabledReason,
+    DateTimeOffset? DisabledAt,
+    long SuccessCount,
+    long FailureCount,
+    DateTimeOffset? LastDeliveryAt,
+    string? LastDeliveryStatus,
     DateTimeOffset CreatedAt,
     DateTimeOffset UpdatedAt)
 {
@@ -20,7 +27,7 @@ public sealed record WebhookResponse(
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? SigningSecret { get; init; }
 
-    public static WebhookResponse From(Webhook webhook) => new(
+    public static WebhookResponse From(Webhook webhook, DeliveryStats stats) => new(
         webhook.Id,
         webhook.ApplicationId,
         webhook.Url,
@@ -30,6 +37,12 @@ public sealed record WebhookResponse(
         webhook.KeyFingerprint,
         webhook.LastTestAt,
         webhook.LastTestStatus,
+        webhook.DisabledReason,
+        webhook.DisabledAt,
+        stats.SuccessCount,
+        stats.FailureCount,
+        stats.LastDeliveryAt,
+        stats.LastDeliveryStatus,
         webhook.CreatedAt,
         webhook.UpdatedAt);
 }

@@ -7,6 +7,9 @@ namespace WebhookFunctions.Core.Events;
 public sealed class EventCatalog
 {
     public const string All = "*";
+
+    /// <summary>Published by the service itself when it disables a webhook; always in the catalog.</summary>
+    public const string WebhookDisabled = "webhook.disabled";
     public static readonly IReadOnlyList<string> Defaults = ["session.completed", "session.expired"];
 
     private readonly HashSet<string> _names;
@@ -14,7 +17,7 @@ public sealed class EventCatalog
     public EventCatalog(IOptions<WebhookOptions> options)
     {
         var configured = options.Value.EventTypes.Where(n => !string.IsNullOrWhiteSpace(n)).Select(n => n.Trim()).Distinct(StringComparer.Ordinal).ToList();
-        Names = configured.Count > 0 ? configured : Defaults;
+        Names = [.. (configured.Count > 0 ? configured : Defaults).Where(n => n != WebhookDisabled), WebhookDisabled];
         _names = new HashSet<string>(Names, StringComparer.Ordinal);
     }
 

@@ -63,6 +63,8 @@ public static class CoreHostingExtensions
         services.AddSingleton<WebhookValidator>();
         services.AddSingleton<WebhookRepository>();
         services.AddSingleton<WebhookService>();
+        services.AddSingleton<WebhookSender>();
+        services.AddSingleton<DeliveryStore>();
         services.AddSingleton<WebhookTester>();
         services.AddSingleton<OrphanSecretSweeper>();
         return builder;

@@ -18,4 +18,18 @@ public static class Ids
         IsValid(value)
             ? value
             : throw new ValidationException(new ErrorDetail(field, "Must be a lowercase UUID"));
+
+    /// <summary>
+    /// The id with every hex digit complemented (0↔f): UUIDv7s sort by creation time, so their
+    /// complements sort newest first, and the mapping is its own inverse.
+    /// </summary>
+    public static string Descending(string id) =>
+        string.Create(id.Length, id, static (span, source) =>
+        {
+            for (var i = 0; i < source.Length; i++)
+            {
+                var c = source[i];
+                span[i] = c == '-' ? c : "fedcba9876543210"[Convert.ToInt32(c.ToString(), 16)];
+            }
+        });
 }

@@ -10,7 +10,9 @@ public static class TableNames
     public const string Webhooks = "Webhooks";
     public const string LocalSecrets = "LocalSecrets";
     public const string Idempotency = "Idempotency";
+    public const string Events = "Events";
+    public const string Deliveries = "Deliveries";
 
     public static IReadOnlyList<string> All { get; } =
-        [Merchants, Applications, ApplicationOwners, ApiKeys, ApiKeyHashes, Webhooks, LocalSecrets, Idempotency];
+        [Merchants, Applications, ApplicationOwners, ApiKeys, ApiKeyHashes, Webhooks, LocalSecrets, Idempotency, Events, Deliveries];
 }

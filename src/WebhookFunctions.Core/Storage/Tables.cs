@@ -23,6 +23,10 @@ public sealed class Tables(TableServiceClient service)
 
     public TableClient Idempotency { get; } = service.GetTableClient(TableNames.Idempotency);
 
+    public TableClient Events { get; } = service.GetTableClient(TableNames.Events);
+
+    public TableClient Deliveries { get; } = service.GetTableClient(TableNames.Deliveries);
+
     public async Task CreateAllAsync(CancellationToken cancellationToken)
     {
         foreach (var name in TableNames.All)

@@ -35,10 +35,22 @@ public sealed record Webhook
 
     public string? LastTestStatus { get; init; }
 
+    /// <summary>Why the webhook is inactive: <c>manual</c>, <c>gone</c> (a 410) or <c>consecutive_failures</c>; null while active.</summary>
+    public string? DisabledReason { get; init; }
+
+    public DateTimeOffset? DisabledAt { get; init; }
+
     public DateTimeOffset CreatedAt { get; init; }
 
     public DateTimeOffset UpdatedAt { get; init; }
 
     /// <summary>The storage version this was read at; conditional writes use it.</summary>
     public ETag Version { get; init; }
+}
+
+public static class DisabledReasons
+{
+    public const string Manual = "manual";
+    public const string Gone = "gone";
+    public const string ConsecutiveFailures = "consecutive_failures";
 }

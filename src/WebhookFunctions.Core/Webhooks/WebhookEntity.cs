@@ -23,6 +23,8 @@ public static class WebhookEntity
     public const string PreviousSecretExpiresAt = nameof(PreviousSecretExpiresAt);
     public const string LastTestAt = nameof(LastTestAt);
     public const string LastTestStatus = nameof(LastTestStatus);
+    public const string DisabledReason = nameof(DisabledReason);
+    public const string DisabledAt = nameof(DisabledAt);
     public const string CreatedAt = nameof(CreatedAt);
     public const string UpdatedAt = nameof(UpdatedAt);
 
@@ -43,6 +45,8 @@ public static class WebhookEntity
         PreviousSecretExpiresAt = row.GetDateTimeOffset(PreviousSecretExpiresAt),
         LastTestAt = row.GetDateTimeOffset(LastTestAt),
         LastTestStatus = row.GetString(LastTestStatus),
+        DisabledReason = row.GetString(DisabledReason),
+        DisabledAt = row.GetDateTimeOffset(DisabledAt),
         CreatedAt = row.GetDateTimeOffset(CreatedAt) ?? default,
         UpdatedAt = row.GetDateTimeOffset(UpdatedAt) ?? default,
         Version = row.ETag,
@@ -70,6 +74,8 @@ public static class WebhookEntity
         Set(row, PreviousSecretExpiresAt, webhook.PreviousSecretExpiresAt);
         Set(row, LastTestAt, webhook.LastTestAt);
         Set(row, LastTestStatus, webhook.LastTestStatus);
+        Set(row, DisabledReason, webhook.DisabledReason);
+        Set(row, DisabledAt, webhook.DisabledAt);
         Set(row, CreatedAt, webhook.CreatedAt);
         Set(row, UpdatedAt, webhook.UpdatedAt);
         return row;

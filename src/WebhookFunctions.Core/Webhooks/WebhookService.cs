@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using WebhookFunctions.Core.Auth;
+using WebhookFunctions.Core.Delivery;
 using WebhookFunctions.Core.Failures;
 using WebhookFunctions.Core.Paging;
 using WebhookFunctions.Core.Secrets;
@@ -17,6 +18,7 @@ public sealed class WebhookService(
     WebhookRepository repository,
     ISecretStore secrets,
     ApplicationService applications,
+    DeliveryStore deliveries,
     TimeProvider clock,
     ILogger<WebhookService> logger)
 {
@@ -71,9 +73,10 @@ public sealed class WebhookService(
         return new Page<Webhook>(items, more ? PageTokens.Encode(items[^1].Id) : null);
     }
 
-    public Task<Webhook> UpdateAsync(
-        Caller caller, string applicationId, string webhookId, WebhookPatch patch, VersionPrecondition? expected, CancellationToken cancellationToken) =>
-        OptimisticConcurrency.RunAsync(async ct =>
+    public async Task<Webhook> UpdateAsync(
+        Caller caller, string applicationId, string webhookId, WebhookPatch patch, VersionPrecondition? expected, CancellationToken cancellationToken)
+    {
+        var updated = await OptimisticConcurrency.RunAsync(async ct =>
         {
             var current = await FindOwnedAsync(caller, applicationId, webhookId, ct);
             expected?.Require(current.Webhook.Version);
@@ -87,6 +90,62 @@ public sealed class WebhookService(
                 throw new WriteConflictException();
             }
         }, cancellationToken);
+
+        if (patch.IsActive == true)
+        {
+            // Re-enabling starts the failure streak afresh, so the next failure cannot disable it at once.
+            await deliveries.ResetStreakAsync(webhookId, cancellationToken);
+        }
+
+        return updated;
+    }
+
+    /// <summary>
+    /// Disables a webhook on the service's own account (a 410, or a failure streak). True only for the
+    /// call that disabled it, so exactly one <c>webhook.disabled</c> event follows.
+    /// </summary>
+    public Task<Webhook?> DisableAsync(string merchantId, string applicationId, string webhookId, string reason, CancellationToken cancellationToken) =>
+        OptimisticConcurrency.RunAsync(async ct =>
+        {
+            var current = await repository.FindAsync(merchantId, applicationId, webhookId, ct);
+            if (current is null || !current.Webhook.IsActive)
+            {
+                return null;
+            }
+
+            var now = Now();
+            try
+            {
+                return await repository.ReplaceAsync(
+                    current, current.Webhook with { IsActive = false, DisabledReason = reason, DisabledAt = now, UpdatedAt = now }, ct);
+            }
+            catch (Exception exception) when (exception is PreconditionFailedException or NotFoundException)
+            {
+                throw new WriteConflictException();
+            }
+        }, cancellationToken);
+
+    /// <summary>A webhook read on the service's own account, not a caller's: delivery work uses it.</summary>
+    public async Task<Webhook?> FindAsync(string merchantId, string applicationId, string webhookId, CancellationToken cancellationToken) =>
+        (await repository.FindAsync(merchantId, applicationId, webhookId, cancellationToken))?.Webhook;
+
+    /// <summary>Every webhook of an application, for fan-out (at most <c>Webhooks:MaxPerApplication</c>).</summary>
+    public async Task<IReadOnlyList<Webhook>> AllOfAsync(string merchantId, string applicationId, CancellationToken cancellationToken)
+    {
+        var all = new List<Webhook>();
+        string? after = null;
+        while (true)
+        {
+            var (items, more) = await repository.ListAsync(merchantId, applicationId, after, PageTokens.MaxLimit, cancellationToken);
+            all.AddRange(items);
+            if (!more)
+            {
+                return all;
+            }
+
+            after = items[^1].Id;
+        }
+    }
 
     public async Task DeleteAsync(Caller caller, string applicationId, string webhookId, VersionPrecondition? expected, CancellationToken cancellationToken)
     {
@@ -148,14 +207,26 @@ public sealed class WebhookService(
             ?? throw WebhookRepository.Gone(webhookId);
     }
 
-    private Webhook Apply(Webhook current, WebhookPatch patch) => current with
+    private Webhook Apply(Webhook current, WebhookPatch patch)
     {
-        Url = patch.Url ?? current.Url,
-        Description = patch.HasDescription ? patch.Description : current.Description,
-        IsActive = patch.IsActive ?? current.IsActive,
-        SubscribedEvents = patch.SubscribedEvents ?? current.SubscribedEvents,
-        UpdatedAt = Now(),
-    };
+        var now = Now();
+        var (reason, disabledAt) = patch.IsActive switch
+        {
+            true => ((string?)null, (DateTimeOffset?)null),
+            false when current.IsActive => (DisabledReasons.Manual, now),
+            _ => (current.DisabledReason, current.DisabledAt),
+        };
+        return current with
+        {
+            Url = patch.Url ?? current.Url,
+            Description = patch.HasDescription ? patch.Description : current.Description,
+            IsActive = patch.IsActive ?? current.IsActive,
+            SubscribedEvents = patch.SubscribedEvents ?? current.SubscribedEvents,
+            DisabledReason = reason,
+            DisabledAt = disabledAt,
+            UpdatedAt = now,
+        };
+    }
 
     private async Task DeleteSecretQuietlyAsync(string secretName)
     {

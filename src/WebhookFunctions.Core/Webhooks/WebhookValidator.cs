@@ -18,6 +18,7 @@ public sealed class WebhookValidator(IOptions<WebhookOptions> options, EventCata
     private static readonly HashSet<string> ReadOnly = new(StringComparer.Ordinal)
     {
         "id", "applicationId", "signingSecret", "keyFingerprint", "lastTestAt", "lastTestStatus", "createdAt", "updatedAt",
+        "disabledReason", "disabledAt", "successCount", "failureCount", "lastDeliveryAt", "lastDeliveryStatus",
     };
 
     private readonly WebhookOptions _options = options.Value;

@@ -21,7 +21,8 @@ public sealed class AzuriteHostedService(IOptions<DevelopmentOptions> options, I
             ?? throw new InvalidOperationException("tools/azurite was not found above the app; run from the repository, or start Azurite yourself.");
         var repositoryRoot = Path.GetFullPath(Path.Combine(tools, "..", ".."));
         var data = Path.Combine(repositoryRoot, settings.AzuriteDataDirectory);
-        _azurite = await AzuriteProcess.StartAsync(tools, settings.AzuriteTablePort, data, accounts: null, Console.Out, cancellationToken);
+        _azurite = await AzuriteProcess.StartAsync(tools, settings.AzuriteTablePort, data, accounts: null, Console.Out, cancellationToken,
+            queuePort: settings.AzuriteQueuePort, blobPort: settings.AzuriteBlobPort);
         logger.LogInformation("Started Azurite on port {Port} with data in {DataDirectory}", settings.AzuriteTablePort, data);
     }
 

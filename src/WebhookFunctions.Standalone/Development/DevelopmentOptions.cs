@@ -10,6 +10,11 @@ public sealed class DevelopmentOptions
 
     public int AzuriteTablePort { get; set; } = 10002;
 
+    /// <summary>The queue service's port: delivery work moves through queues.</summary>
+    public int AzuriteQueuePort { get; set; } = 10001;
+
+    public int AzuriteBlobPort { get; set; } = 10000;
+
     /// <summary>Azurite's data folder, relative to the repository root.</summary>
     public string AzuriteDataDirectory { get; set; } = ".local/azurite";
 

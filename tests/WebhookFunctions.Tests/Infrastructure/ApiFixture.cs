@@ -18,14 +18,17 @@ public sealed class ApiFixture : IAsyncLifetime
 
     public int AzuritePort => _azurite!.Port;
 
+    public int AzuriteQueuePort => _azurite!.QueuePort!.Value;
+
     public async Task InitializeAsync()
     {
         var tools = AzuriteProcess.FindToolDirectory(AppContext.BaseDirectory)
             ?? throw new InvalidOperationException("tools/azurite not found above the test output folder.");
         var accountKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(64));
         _azurite = await AzuriteProcess.StartAsync(tools, AzuriteProcess.FreePort(), dataDirectory: null,
-            accounts: $"devstoreaccount1:{accountKey}", log: null, CancellationToken.None);
-        ConnectionString = ConnectionStringFor(_azurite.Port, accountKey);
+            accounts: $"devstoreaccount1:{accountKey}", log: null, CancellationToken.None,
+            queuePort: AzuriteProcess.FreePort(), blobPort: AzuriteProcess.FreePort());
+        ConnectionString = _azurite.ConnectionString(accountKey);
         Host = await StartHostAsync();
     }
 

@@ -1,0 +1,63 @@
+using System.Text.Json;
+using Azure.Storage.Queues;
+using WebhookFunctions.Core.Serialization;
+
+namespace WebhookFunctions.Core.Delivery;
+
+/// <summary>Fan one event out to its webhooks. Ids only: the payload stays in storage.</summary>
+public sealed record FanOutMessage(string MerchantId, string ApplicationId, string EventId);
+
+/// <summary>
+/// Make one attempt of one delivery. <see cref="Attempt"/> fences scheduled work: a message whose
+/// number is not the delivery's next scheduled attempt is stale and dropped. A manual resend carries
+/// its own <see cref="ManualId"/> instead.
+/// </summary>
+public sealed record AttemptMessage(string MerchantId, string ApplicationId, string WebhookId, string EventId, int Attempt, string? ManualId = null);
+
+/// <summary>The two work queues. Messages are Base64-encoded, which is what the Functions queue trigger expects.</summary>
+public sealed class DeliveryQueues(QueueServiceClient service)
+{
+    public const string FanOutName = "webhook-fanout";
+    public const string AttemptsName = "webhook-attempts";
+
+    /// <summary>A queue message can be hidden for at most 7 days; longer waits are re-enqueued when they come up.</summary>
+    public static readonly TimeSpan MaxVisibilityDelay = TimeSpan.FromDays(7) - TimeSpan.FromMinutes(1);
+
+    public QueueClient FanOut { get; } = service.GetQueueClient(FanOutName);
+
+    public QueueClient Attempts { get; } = service.GetQueueClient(AttemptsName);
+
+    public QueueClient PoisonOf(QueueClient queue) => service.GetQueueClient(queue.Name + "-poison");
+
+    public async Task CreateAllAsync(CancellationToken cancellationToken)
+    {
+        foreach (var queue in new[] { FanOut, Attempts })
+        {
+            await queue.CreateIfNotExistsAsync(cancellationToken: cancellationToken);
+            await PoisonOf(queue).CreateIfNotExistsAsync(cancellationToken: cancellationToken);
+        }
+    }
+
+    public Task SendAsync(FanOutMessage message, CancellationToken cancellationToken) =>
+        FanOut.SendMessageAsync(Serialize(message), cancellationToken);
+
+    public Task SendAsync(AttemptMessage message, TimeSpan delay, CancellationToken cancellationToken)
+    {
+        var visibility = delay <= TimeSpan.Zero ? (TimeSpan?)null : delay > MaxVisibilityDelay ? MaxVisibilityDelay : delay;
+        return Attempts.SendMessageAsync(Serialize(message), visibility, cancellationToken: cancellationToken);
+    }
+
+    public static string Serialize<T>(T message) => JsonSerializer.Serialize(message, ApiJson.Options);
+
+    public static T? Deserialize<T>(string text)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<T>(text, ApiJson.Options);
+        }
+        catch (JsonException)
+        {
+            return default;
+        }
+    }
+}

@@ -1,0 +1,147 @@
+using Azure;
+using Azure.Storage.Queues;
+using Azure.Storage.Queues.Models;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace WebhookFunctions.Core.Delivery;
+
+/// <summary>
+/// The delivery work for a host without the Functions runtime (the standalone host): it polls both
+/// queues and runs the sweep on a timer, calling the same processors the queue and timer functions
+/// call. It behaves as the queue trigger does: a message is deleted only after it was handled, a
+/// failed one comes back after a short pause, and one that failed <c>Delivery:MaxDequeueCount</c>
+/// times is moved to <c>{queue}-poison</c>, never dropped.
+/// </summary>
+public sealed class DeliveryWorkers(
+    DeliveryQueues queues,
+    FanOutProcessor fanOut,
+    AttemptProcessor attempts,
+    DeliverySweeper sweeper,
+    IOptions<DeliveryOptions> options,
+    ILogger<DeliveryWorkers> logger) : BackgroundService
+{
+    private static readonly TimeSpan FailedMessageRetry = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan MinPoll = TimeSpan.FromMilliseconds(25);
+    private static readonly TimeSpan MaxPoll = TimeSpan.FromMilliseconds(200);
+    private readonly DeliveryOptions _options = options.Value;
+
+    /// <summary>Longer than an attempt's claim, so a message is not handed to a second worker while the first still sends it.</summary>
+    private TimeSpan Lease => TimeSpan.FromSeconds((2 * _options.TimeoutSeconds) + 60);
+
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) => Task.WhenAll(
+        PumpAsync(queues.FanOut, text => DeliveryQueues.Deserialize<FanOutMessage>(text) is { } m ? fanOut.HandleAsync(m, stoppingToken) : null, stoppingToken),
+        PumpAsync(queues.Attempts, text => DeliveryQueues.Deserialize<AttemptMessage>(text) is { } m ? attempts.HandleAsync(m, stoppingToken) : null, stoppingToken),
+        SweepAsync(stoppingToken));
+
+    private async Task PumpAsync(QueueClient queue, Func<string, Task?> handle, CancellationToken stoppingToken)
+    {
+        var idle = MinPoll;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                var received = (await queue.ReceiveMessagesAsync(_options.BatchSize, Lease, stoppingToken)).Value;
+                if (received.Length == 0)
+                {
+                    await Task.Delay(idle, stoppingToken);
+                    idle = TimeSpan.FromTicks(Math.Min(idle.Ticks * 2, MaxPoll.Ticks));
+                    continue;
+                }
+
+                idle = MinPoll;
+                await Task.WhenAll(received.Select(message => HandleOneAsync(queue, message, handle, stoppingToken)));
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception exception) when (exception is RequestFailedException or HttpRequestException or IOException)
+            {
+                logger.LogWarning("Polling {Queue} failed ({ExceptionType}); retrying", queue.Name, exception.GetType().Name);
+                await Task.Delay(TimeSpan.FromSeconds(1), stoppingToken);
+            }
+        }
+    }
+
+    private async Task HandleOneAsync(QueueClient queue, QueueMessage message, Func<string, Task?> handle, CancellationToken stoppingToken)
+    {
+        try
+        {
+            var work = handle(message.MessageText);
+            if (work is null)
+            {
+                await PoisonAsync(queue, message, "it is not a message this service sends", stoppingToken);
+                return;
+            }
+
+            await work;
+            await queue.DeleteMessageAsync(message.MessageId, message.PopReceipt, stoppingToken);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Shutting down: the message comes back when its lease ends.
+        }
+        catch (Exception exception)
+        {
+            if (message.DequeueCount >= _options.MaxDequeueCount)
+            {
+                await PoisonAsync(queue, message, exception.GetType().Name, stoppingToken);
+                return;
+            }
+
+            logger.LogWarning("Handling message {MessageId} from {Queue} failed ({ExceptionType}); it comes back in {Delay}",
+                message.MessageId, queue.Name, exception.GetType().Name, FailedMessageRetry);
+            try
+            {
+                await queue.UpdateMessageAsync(message.MessageId, message.PopReceipt, visibilityTimeout: FailedMessageRetry, cancellationToken: stoppingToken);
+            }
+            catch (RequestFailedException)
+            {
+                // The lease ran out meanwhile: the message is visible again anyway.
+            }
+        }
+    }
+
+    private async Task PoisonAsync(QueueClient queue, QueueMessage message, string reason, CancellationToken stoppingToken)
+    {
+        logger.LogError("Message {MessageId} from {Queue} moved to the poison queue after {DequeueCount} tries: {Reason}",
+            message.MessageId, queue.Name, message.DequeueCount, reason);
+        await queues.PoisonOf(queue).SendMessageAsync(message.MessageText, stoppingToken);
+        await queue.DeleteMessageAsync(message.MessageId, message.PopReceipt, stoppingToken);
+    }
+
+    private async Task SweepAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(_options.SweepIntervalSeconds));
+        do
+        {
+            try
+            {
+                await sweeper.SweepAsync(stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception exception) when (exception is RequestFailedException or HttpRequestException or IOException)
+            {
+                logger.LogWarning("Delivery sweep failed ({ExceptionType}); it runs again in {Interval} s", exception.GetType().Name, _options.SweepIntervalSeconds);
+            }
+        }
+        while (await timer.WaitForNextTickAsync(stoppingToken));
+    }
+}
+
+public static class DeliveryWorkersHostingExtensions
+{
+    /// <summary>Runs the delivery work inside this host (the standalone host); the Functions app uses queue and timer triggers instead.</summary>
+    public static IHostApplicationBuilder AddDeliveryWorkers(this IHostApplicationBuilder builder)
+    {
+        builder.AddWebhookDelivery();
+        builder.Services.AddHostedService<DeliveryWorkers>();
+        return builder;
+    }
+}

@@ -43,6 +43,16 @@ public sealed class DeliveryOptions : IValidatableObject
     [Range(1, 100)]
     public int MaxDequeueCount { get; set; } = 5;
 
+    /// <summary>
+    /// Queue names are <c>{prefix}-fanout</c> and <c>{prefix}-attempts</c>. The Functions app's triggers
+    /// name the default queues, so change it only for hosts that run their own workers (tests, side by side runs).
+    /// </summary>
+    [RegularExpression("^[a-z0-9]([a-z0-9-]{1,38}[a-z0-9])?$")]
+    public string QueuePrefix { get; set; } = DeliveryQueues.DefaultPrefix;
+
+    /// <summary>Whether the standalone host runs the queue workers and the sweep (the Functions app uses triggers).</summary>
+    public bool RunWorkers { get; set; } = true;
+
     public IReadOnlyList<TimeSpan> Schedule => Durations.ParseList(RetrySchedule);
 
     public TimeSpan DisableAfterDuration => Durations.Parse(DisableAfter);

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Azure.Storage.Queues;
+using Microsoft.Extensions.Options;
 using WebhookFunctions.Core.Serialization;
 
 namespace WebhookFunctions.Core.Delivery;
@@ -15,17 +16,20 @@ public sealed record FanOutMessage(string MerchantId, string ApplicationId, stri
 public sealed record AttemptMessage(string MerchantId, string ApplicationId, string WebhookId, string EventId, int Attempt, string? ManualId = null);
 
 /// <summary>The two work queues. Messages are Base64-encoded, which is what the Functions queue trigger expects.</summary>
-public sealed class DeliveryQueues(QueueServiceClient service)
+public sealed class DeliveryQueues(QueueServiceClient service, IOptions<DeliveryOptions> options)
 {
-    public const string FanOutName = "webhook-fanout";
-    public const string AttemptsName = "webhook-attempts";
+    public const string DefaultPrefix = "webhook";
+
+    /// <summary>The default queues, which the Functions app's queue triggers name.</summary>
+    public const string FanOutName = DefaultPrefix + "-fanout";
+    public const string AttemptsName = DefaultPrefix + "-attempts";
 
     /// <summary>A queue message can be hidden for at most 7 days; longer waits are re-enqueued when they come up.</summary>
     public static readonly TimeSpan MaxVisibilityDelay = TimeSpan.FromDays(7) - TimeSpan.FromMinutes(1);
 
-    public QueueClient FanOut { get; } = service.GetQueueClient(FanOutName);
+    public QueueClient FanOut { get; } = service.GetQueueClient(options.Value.QueuePrefix + "-fanout");
 
-    public QueueClient Attempts { get; } = service.GetQueueClient(AttemptsName);
+    public QueueClient Attempts { get; } = service.GetQueueClient(options.Value.QueuePrefix + "-attempts");
 
     public QueueClient PoisonOf(QueueClient queue) => service.GetQueueClient(queue.Name + "-poison");
 

@@ -1,6 +1,7 @@
 using Azure;
 using Azure.Storage.Queues;
 using Azure.Storage.Queues.Models;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -141,7 +142,11 @@ public static class DeliveryWorkersHostingExtensions
     public static IHostApplicationBuilder AddDeliveryWorkers(this IHostApplicationBuilder builder)
     {
         builder.AddWebhookDelivery();
-        builder.Services.AddHostedService<DeliveryWorkers>();
+        if (builder.Configuration.GetValue($"{DeliveryOptions.Section}:{nameof(DeliveryOptions.RunWorkers)}", true))
+        {
+            builder.Services.AddHostedService<DeliveryWorkers>();
+        }
+
         return builder;
     }
 }

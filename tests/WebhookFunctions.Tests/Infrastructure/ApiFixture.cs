@@ -42,6 +42,21 @@ public sealed class ApiFixture : IAsyncLifetime
     public Task<TestHost> StartLocalDeliveryHostAsync(params string[] settings) =>
         StartHostAsync([.. settings, "Webhooks:AllowPrivateNetworks=true", "Webhooks:AllowInsecureUrls=true"]);
 
+    /// <summary>
+    /// A host that delivers events to receivers on loopback, with its own queues so that no other
+    /// host's workers take its messages, and a retry schedule short enough for a test.
+    /// </summary>
+    public Task<TestHost> StartDeliveryHostAsync(params string[] settings) =>
+        StartLocalDeliveryHostAsync(
+        [
+            "Delivery:RunWorkers=true",
+            $"Delivery:QueuePrefix=t{Guid.NewGuid():N}",
+            "Delivery:RetrySchedule=200ms,200ms,200ms",
+            "Delivery:RetryJitter=0",
+            "Delivery:TimeoutSeconds=2",
+            .. settings,
+        ]);
+
     public async Task DisposeAsync()
     {
         if (Host is not null)

@@ -58,6 +58,8 @@ public sealed class TestHost : IAsyncDisposable
             "--Development:SeedDemo=false",
             "--Webhooks:AllowInsecureUrls=false",
             "--Webhooks:AllowPrivateNetworks=false",
+            // Hosts share one Azurite: only those a test starts for delivery run workers, each on queues of its own.
+            "--Delivery:RunWorkers=false",
         };
         args.AddRange(settings.Select(s => "--" + s));
 

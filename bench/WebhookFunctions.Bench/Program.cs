@@ -33,8 +33,9 @@ var repositoryRoot = FindRepositoryRoot();
 var tools = AzuriteProcess.FindToolDirectory(AppContext.BaseDirectory) ?? throw new InvalidOperationException("tools/azurite not found.");
 var accountKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(64));
 Console.Error.WriteLine("Starting Azurite (in memory)...");
-await using var azurite = await AzuriteProcess.StartAsync(tools, AzuriteProcess.FreePort(), null, $"devstoreaccount1:{accountKey}", null, CancellationToken.None);
-var connectionString = $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={accountKey};TableEndpoint=http://127.0.0.1:{azurite.Port}/devstoreaccount1;";
+await using var azurite = await AzuriteProcess.StartAsync(tools, AzuriteProcess.FreePort(), null, $"devstoreaccount1:{accountKey}", null, CancellationToken.None,
+    queuePort: AzuriteProcess.FreePort(), blobPort: AzuriteProcess.FreePort());
+var connectionString = azurite.ConnectionString(accountKey);
 var localSecretsKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
 
 // Start to first 200, measured from outside: a separate process, as an operator would start it.

@@ -39,6 +39,8 @@ public sealed class WebhookSender : IDisposable
             PooledConnectionLifetime = TimeSpan.FromMinutes(1),
             MaxResponseHeadersLength = 64,
             ConnectCallback = new GuardedConnector(options.Value.AllowPrivateNetworks).ConnectAsync,
+            // Our trace ids are nobody else's business: no traceparent goes to a merchant's endpoint.
+            ActivityHeadersPropagator = System.Diagnostics.DistributedContextPropagator.CreateNoOutputPropagator(),
         };
         _client = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
     }

@@ -18,8 +18,9 @@ public sealed class StorageRestartTests
         var data = Directory.CreateTempSubdirectory("azurite-restart-");
         var port = AzuriteProcess.FreePort();
         var accounts = $"devstoreaccount1:{Convert.ToBase64String(RandomNumberGenerator.GetBytes(64))}";
-        var connectionString = ApiFixture.ConnectionStringFor(port, accounts.Split(':', 2)[1]);
-        var azurite = await AzuriteProcess.StartAsync(tools, port, data.FullName, accounts, null, CancellationToken.None);
+        var (queuePort, blobPort) = (AzuriteProcess.FreePort(), AzuriteProcess.FreePort());
+        var azurite = await AzuriteProcess.StartAsync(tools, port, data.FullName, accounts, null, CancellationToken.None, queuePort, blobPort);
+        var connectionString = azurite.ConnectionString(accounts.Split(':', 2)[1]);
         try
         {
             await using var host = await TestHost.StartAsync(connectionString, null);
@@ -45,7 +46,7 @@ public sealed class StorageRestartTests
                 await down.AssertErrorAsync(502);
             }
 
-            azurite = await AzuriteProcess.StartAsync(tools, port, data.FullName, accounts, null, CancellationToken.None);
+            azurite = await AzuriteProcess.StartAsync(tools, port, data.FullName, accounts, null, CancellationToken.None, queuePort, blobPort);
             var recovery = Stopwatch.StartNew();
             HttpStatusCode status;
             do

@@ -32,9 +32,6 @@ public sealed class ApiFixture : IAsyncLifetime
         Host = await StartHostAsync();
     }
 
-    public static string ConnectionStringFor(int port, string accountKey) =>
-        $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={accountKey};TableEndpoint=http://127.0.0.1:{port}/devstoreaccount1;";
-
     /// <summary>Starts another standalone host on this Azurite; <paramref name="settings"/> are <c>Key=value</c> overrides.</summary>
     public Task<TestHost> StartHostAsync(params string[] settings) => TestHost.StartAsync(ConnectionString, null, settings);
 

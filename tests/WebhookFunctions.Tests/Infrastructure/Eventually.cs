@@ -6,14 +6,20 @@ public static class Eventually
     public static Task Async(Func<bool> condition, TimeSpan within, string? what = null) =>
         Async(() => Task.FromResult(condition()), within, what);
 
-    public static async Task Async(Func<Task<bool>> condition, TimeSpan within, string? what = null)
+    public static Task Async(Func<bool> condition, TimeSpan within, Func<string> what) =>
+        Async(() => Task.FromResult(condition()), within, what);
+
+    public static Task Async(Func<Task<bool>> condition, TimeSpan within, string? what = null) =>
+        Async(condition, within, () => what ?? "the condition");
+
+    public static async Task Async(Func<Task<bool>> condition, TimeSpan within, Func<string> what)
     {
         var deadline = DateTime.UtcNow + within;
         while (!await condition())
         {
             if (DateTime.UtcNow > deadline)
             {
-                Assert.Fail($"Not true within {within.TotalSeconds:0.#} s: {what ?? "the condition"}");
+                Assert.Fail($"Not true within {within.TotalSeconds:0.#} s: {what()}");
             }
 
             await Task.Delay(50);

@@ -1,4 +1,5 @@
 using WebhookFunctions.Api.Hosting;
+using WebhookFunctions.Api.Telemetry;
 using WebhookFunctions.Standalone.Development;
 using WebhookFunctions.Standalone.Maintenance;
 
@@ -16,6 +17,7 @@ public static class StandaloneApp
         // Hosted services start in registration order: Azurite must listen before the tables are created.
         builder.Services.AddDevelopmentAzurite(builder.Configuration, builder.Environment);
         builder.Services.AddWebhookApi(builder.Configuration, builder.Environment);
+        builder.AddWebhookTelemetry();
         builder.Services.AddDemoSeed(builder.Configuration, builder.Environment);
         builder.Services.AddHostedService<OrphanSecretSweepService>();
         configure?.Invoke(builder);

@@ -72,13 +72,24 @@ public static class TelemetryHostingExtensions
 
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IStartupFilter, TelemetryStartupFilter>());
 
-        if (!string.IsNullOrWhiteSpace(configuration[ApplicationInsightsConnectionStringSetting]))
+        var applicationInsights = configuration[ApplicationInsightsConnectionStringSetting];
+        if (!string.IsNullOrWhiteSpace(applicationInsights))
         {
+            // First, so the exporter's own defaults (the AzureMonitorExporter section, sampling) are
+            // registered before the configuration below, which only adds to them.
+            telemetry.UseAzureMonitorExporter();
+
             // Application Insights has local auth disabled (infra/modules/monitoring.bicep): ingestion
             // takes an Entra token of the app's identity, which needs Monitoring Metrics Publisher.
             builder.Services.AddOptions<AzureMonitorExporterOptions>()
-                .Configure<TokenCredential>((options, credential) => options.Credential = credential);
-            telemetry.UseAzureMonitorExporter();
+                .Configure<TokenCredential>((options, credential) =>
+                {
+                    options.Credential = credential;
+                    if (string.IsNullOrWhiteSpace(options.ConnectionString))
+                    {
+                        options.ConnectionString = applicationInsights;
+                    }
+                });
         }
 
         if (!string.IsNullOrWhiteSpace(configuration[OtlpEndpointSetting]))

@@ -31,9 +31,10 @@ public static class TelemetryHostingExtensions
 
     /// <summary>
     /// Traces (ASP.NET Core, HttpClient, the Azure SDK and the service's own source) and metrics
-    /// (ASP.NET Core, HttpClient and the service's own meter), exported to Azure Monitor with the app's
-    /// <see cref="TokenCredential"/> when <c>APPLICATIONINSIGHTS_CONNECTION_STRING</c> is set and over
-    /// OTLP when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set; with neither, nothing leaves the process.
+    /// (ASP.NET Core, HttpClient and the service's own meter). They are exported, with the logs, to
+    /// Azure Monitor with the app's <see cref="TokenCredential"/> when
+    /// <c>APPLICATIONINSIGHTS_CONNECTION_STRING</c> is set and over OTLP when
+    /// <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set; with neither, nothing leaves the process.
     /// Call it before the host is built. Tests add exporters with
     /// <c>ConfigureOpenTelemetryTracerProvider</c> and <c>ConfigureOpenTelemetryMeterProvider</c>.
     /// </summary>

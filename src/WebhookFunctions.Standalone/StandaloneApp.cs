@@ -1,4 +1,5 @@
 using WebhookFunctions.Api.Hosting;
+using WebhookFunctions.Api.Telemetry;
 using WebhookFunctions.Core.Delivery;
 using WebhookFunctions.Standalone.Development;
 using WebhookFunctions.Standalone.Maintenance;
@@ -18,6 +19,7 @@ public static class StandaloneApp
         builder.Services.AddDevelopmentAzurite(builder.Configuration, builder.Environment);
         builder.AddWebhookHttpApi();
         builder.AddDeliveryWorkers();
+        builder.AddWebhookTelemetry();
         builder.Services.AddDemoSeed(builder.Configuration, builder.Environment);
         builder.Services.AddHostedService<OrphanSecretSweepService>();
         configure?.Invoke(builder);

@@ -2,13 +2,13 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using WebhookFunctions.Api.Auth;
 using WebhookFunctions.Api.Events;
-using WebhookFunctions.Core.Delivery;
 using WebhookFunctions.Api.Health;
 using WebhookFunctions.Api.Http;
 using WebhookFunctions.Api.Idempotency;
 using WebhookFunctions.Api.OpenApi;
 using WebhookFunctions.Api.Tenancy;
 using WebhookFunctions.Api.Webhooks;
+using WebhookFunctions.Core.Delivery;
 using WebhookFunctions.Core.Hosting;
 
 namespace WebhookFunctions.Api.Hosting;

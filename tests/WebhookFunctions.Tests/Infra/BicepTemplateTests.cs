@@ -5,6 +5,7 @@ using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using WebhookFunctions.Api.Auth;
 using WebhookFunctions.Api.Http;
+using WebhookFunctions.Api.Telemetry;
 using WebhookFunctions.Api.Webhooks;
 using WebhookFunctions.Core;
 using WebhookFunctions.Core.Auth;
@@ -195,6 +196,26 @@ public sealed partial class BicepTemplateTests : IClassFixture<BicepTemplateTest
             Assert.Matches(@"^\[guid\(resourceId\('[^']+', parameters\('\w+'\)\), parameters\('principalId'\), variables\('\w+'\)(\[copyIndex\(\)\])?\)\]$", (string)a["name"]!);
             Assert.Equal("[parameters('principalId')]", (string?)Props(a)["principalId"]);
         });
+    }
+
+    [Fact]
+    public void Telemetry_goes_to_the_Application_Insights_the_identity_may_publish_to()
+    {
+        // The app exports to Azure Monitor only when this setting is present, and authenticates with an
+        // Entra token of its identity (local auth is off), which needs Monitoring Metrics Publisher on
+        // that same component.
+        var component = "resourceId('Microsoft.Insights/components', parameters('applicationInsightsName'))";
+        var appSettings = (string)Props(Single("Microsoft.Web/sites/config"))!;
+        Assert.Contains($"'{TelemetryHostingExtensions.ApplicationInsightsConnectionStringSetting}', reference({component}, '2020-02-02').ConnectionString", appSettings, StringComparison.Ordinal);
+
+        var publisher = _compiled.Resources().Select(r => r.Resource)
+            .Single(r => (string?)r["type"] == "Microsoft.Authorization/roleAssignments" && ((string?)Props(r)["roleDefinitionId"])!.Contains("monitoringMetricsPublisher", StringComparison.Ordinal));
+        Assert.Equal($"[{component}]", (string?)publisher["scope"]);
+
+        var modules = _compiled.Resources().Where(r => r.Template == _compiled.Template && (string?)r.Resource["type"] == "Microsoft.Resources/deployments")
+            .ToDictionary(r => (string)r.Resource["name"]!, r => r.Resource);
+        string ComponentPassedTo(string module) => (string)modules[module]["properties"]!["parameters"]!["applicationInsightsName"]!["value"]!;
+        Assert.Equal(ComponentPassedTo("rbac"), ComponentPassedTo("functionApp"));
     }
 
     [Fact]

@@ -11,13 +11,13 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using WebhookFunctions.Api.Auth;
-using WebhookFunctions.Api.Development;
 using WebhookFunctions.Api.Hosting;
 using WebhookFunctions.Api.Secrets;
 using WebhookFunctions.Api.Signing;
 using WebhookFunctions.Api.Storage;
 using WebhookFunctions.Api.Tenancy;
 using WebhookFunctions.Api.Webhooks;
+using WebhookFunctions.Development;
 using WebhookFunctions.Bench;
 
 // One run, one Azurite: every ratio below compares numbers measured side by side in this process.

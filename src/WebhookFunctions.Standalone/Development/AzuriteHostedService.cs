@@ -1,5 +1,5 @@
 using Microsoft.Extensions.Options;
-using WebhookFunctions.Api.Development;
+using WebhookFunctions.Development;
 
 namespace WebhookFunctions.Standalone.Development;
 

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 
-namespace WebhookFunctions.Api.Development;
+namespace WebhookFunctions.Development;
 
 /// <summary>
 /// The standalone host as a separate process on a free loopback port, in Development, with no

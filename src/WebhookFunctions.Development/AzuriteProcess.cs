@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 
-namespace WebhookFunctions.Api.Development;
+namespace WebhookFunctions.Development;
 
 /// <summary>
 /// Runs the pinned Azurite table service from <c>tools/azurite</c>, installing it with <c>npm ci</c>

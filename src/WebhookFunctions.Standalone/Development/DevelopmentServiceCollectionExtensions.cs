@@ -7,7 +7,9 @@ public static class DevelopmentServiceCollectionExtensions
         services.AddOptions<DevelopmentOptions>().BindConfiguration(DevelopmentOptions.Section);
         if (environment.IsDevelopment() && configuration.GetValue<bool>($"{DevelopmentOptions.Section}:{nameof(DevelopmentOptions.StartAzurite)}"))
         {
-            services.AddHostedService<AzuriteHostedService>();
+            // Also a singleton of its own, so Program can ask it whether the host must exit non-zero.
+            services.AddSingleton<AzuriteHostedService>();
+            services.AddHostedService(sp => sp.GetRequiredService<AzuriteHostedService>());
         }
 
         return services;

@@ -28,7 +28,7 @@ public sealed class DemoSeeder(
         {
             await SeedAsync(cancellationToken);
         }
-        catch (Exception exception) when (exception is Azure.RequestFailedException or HttpRequestException)
+        catch (Exception exception) when (exception is Azure.RequestFailedException or HttpRequestException or AggregateException)
         {
             logger.LogWarning("Could not create the demo data ({ExceptionType}); is storage reachable?", exception.GetType().Name);
         }

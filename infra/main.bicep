@@ -7,6 +7,11 @@ param environmentName string
 
 @minLength(1)
 @description('Azure region for every resource. It must offer the Flex Consumption plan.')
+@metadata({
+  azd: {
+    type: 'location'
+  }
+})
 param location string
 
 @description('Whether the Key Vault accepts traffic from public networks. The Function App reaches it over the public endpoint unless you add private networking.')
@@ -108,6 +113,7 @@ module functionApp 'modules/functionapp.bicep' = {
     keyVaultUri: keyVault.outputs.uri
     eventTypes: eventTypes
     maxWebhooksPerApplication: maxWebhooksPerApplication
+    azdServiceName: 'api'
   }
   dependsOn: [
     rbac
@@ -120,3 +126,6 @@ output FUNCTION_APP_HOSTNAME string = functionApp.outputs.defaultHostName
 output KEY_VAULT_URI string = keyVault.outputs.uri
 output TABLE_ENDPOINT string = storage.outputs.tableEndpoint
 output MANAGED_IDENTITY_CLIENT_ID string = identity.outputs.clientId
+// azd reads these into the environment (.azure/<env>/.env) after provisioning.
+output AZURE_LOCATION string = location
+output AZURE_TENANT_ID string = tenant().tenantId

@@ -11,7 +11,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using WebhookFunctions.Api.Auth;
-using WebhookFunctions.Api.Development;
 using WebhookFunctions.Api.Hosting;
 using WebhookFunctions.Api.Tenancy;
 using WebhookFunctions.Api.Webhooks;
@@ -23,6 +22,7 @@ using WebhookFunctions.Core.Signing;
 using WebhookFunctions.Core.Storage;
 using WebhookFunctions.Core.Tenancy;
 using WebhookFunctions.Core.Webhooks;
+using WebhookFunctions.Development;
 
 // One run, one Azurite: every ratio below compares numbers measured side by side in this process.
 var quick = args.Contains("--quick");

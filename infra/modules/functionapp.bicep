@@ -11,6 +11,9 @@ param keyVaultUri string
 param eventTypes array
 param maxWebhooksPerApplication int
 
+@description('The service in azure.yaml that deploys to this app; azd finds the app by this tag.')
+param azdServiceName string
+
 resource storageAccount 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
   name: storageAccountName
 }
@@ -61,7 +64,8 @@ var hostSettings = {
 resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
   name: name
   location: location
-  tags: tags
+  // Only the site carries the service tag: azd refuses to deploy when two resources have it.
+  tags: union(tags, { 'azd-service-name': azdServiceName })
   kind: 'functionapp,linux'
   identity: {
     type: 'UserAssigned'

@@ -7,9 +7,11 @@ using Microsoft.Extensions.Logging;
 using WebhookFunctions.Core.Auth;
 using WebhookFunctions.Core.Failures;
 using WebhookFunctions.Core.Hosting;
+using WebhookFunctions.Core.Secrets;
 using WebhookFunctions.Core.Serialization;
 using WebhookFunctions.Core.Storage;
 using WebhookFunctions.Core.Tenancy;
+using WebhookFunctions.Development;
 
 namespace WebhookFunctions.Admin;
 
@@ -47,18 +49,7 @@ public static class AdminCli
             return 2;
         }
 
-        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
-        {
-            ContentRootPath = AppContext.BaseDirectory,
-            // Development (Azurite) unless told otherwise; no launch profile, so `dotnet run` prints
-            // nothing of its own on stdout and --json output stays a single JSON object.
-            EnvironmentName = Environment.GetEnvironmentVariable("DOTNET_ENVIRONMENT") ?? Environments.Development,
-        });
-        configure?.Invoke(builder.Configuration);
-        builder.Logging.ClearProviders();
-        builder.Logging.AddConsole(options => options.LogToStandardErrorThreshold = LogLevel.Trace).SetMinimumLevel(LogLevel.Warning);
-        builder.AddWebhookCore();
-        using var host = builder.Build();
+        using var host = CreateBuilder(configure).Build();
         var services = host.Services;
         using var cancellation = new CancellationTokenSource(TimeSpan.FromMinutes(1));
 
@@ -90,6 +81,33 @@ public static class AdminCli
             await stderr.WriteLineAsync($"Storage could not be reached or refused the request ({exception.GetType().Name}). Check Storage settings and that Azurite or Azure is up.");
             return 1;
         }
+    }
+
+    /// <summary>The CLI's host: the hosts' services and configuration, in Development unless told otherwise.</summary>
+    public static HostApplicationBuilder CreateBuilder(Action<IConfigurationBuilder>? configure = null)
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
+        {
+            ContentRootPath = AppContext.BaseDirectory,
+            // Development (Azurite) unless told otherwise; no launch profile, so `dotnet run` prints
+            // nothing of its own on stdout and --json output stays a single JSON object.
+            EnvironmentName = Environment.GetEnvironmentVariable("DOTNET_ENVIRONMENT") ?? Environments.Development,
+        });
+        configure?.Invoke(builder.Configuration);
+
+        // The content root is the output folder, so a relative key file must be taken from the
+        // repository root, as the standalone host does: both then use the same local secret-store key.
+        const string KeyFile = $"{LocalSecretsOptions.Section}:{nameof(LocalSecretsOptions.KeyFile)}";
+        if (builder.Environment.IsDevelopment()
+            && RepositoryRoot.Resolve(builder.Configuration[KeyFile] ?? new LocalSecretsOptions().KeyFile, builder.Environment.ContentRootPath) is { } keyFile)
+        {
+            builder.Configuration[KeyFile] = keyFile;
+        }
+
+        builder.Logging.ClearProviders();
+        builder.Logging.AddConsole(options => options.LogToStandardErrorThreshold = LogLevel.Trace).SetMinimumLevel(LogLevel.Warning);
+        builder.AddWebhookCore();
+        return builder;
     }
 
     private static async Task<object> DispatchAsync(CommandLine command, IServiceProvider services, CancellationToken cancellationToken)

@@ -15,6 +15,8 @@ public static class StandaloneApp
     {
         var builder = WebApplication.CreateBuilder(args);
 
+        builder.Configuration.UseRepositoryKeyFile(builder.Environment);
+
         // Hosted services start in registration order: Azurite must listen before the tables are created.
         builder.Services.AddDevelopmentAzurite(builder.Configuration, builder.Environment);
         builder.AddWebhookHttpApi();

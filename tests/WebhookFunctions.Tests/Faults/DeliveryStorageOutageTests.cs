@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Security.Cryptography;
-using WebhookFunctions.Api.Development;
+using WebhookFunctions.Development;
 using WebhookFunctions.Tests.Infrastructure;
 using Xunit.Abstractions;
 

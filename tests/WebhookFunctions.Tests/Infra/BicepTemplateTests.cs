@@ -270,5 +270,81 @@ public sealed partial class BicepTemplateTests : IClassFixture<BicepTemplateTest
         Assert.Contains("FUNCTION_APP_HOSTNAME", outputs);
         Assert.Contains("KEY_VAULT_URI", outputs);
         Assert.Contains("TABLE_ENDPOINT", outputs);
+        Assert.Contains("AZURE_RESOURCE_GROUP", outputs);
+        Assert.Contains("AZURE_LOCATION", outputs);
+    }
+
+    [Fact]
+    public void Azure_yaml_provisions_the_infra_folder_and_deploys_the_existing_functions_project_to_the_tagged_app()
+    {
+        var root = OperationParityTests.RepositoryRoot();
+        var azure = AzureYaml.Read(Path.Combine(root, "azure.yaml"));
+
+        Assert.False(string.IsNullOrWhiteSpace(azure.GetValueOrDefault("name")));
+        Assert.Matches(@"^[\w.-]+@\d+\.\d+\.\d+$", azure.GetValueOrDefault("metadata.template"));
+        Assert.Equal("bicep", azure.GetValueOrDefault("infra.provider", "bicep"));
+        var infra = Path.Combine(root, azure.GetValueOrDefault("infra.path", "infra"));
+        Assert.Equal(Path.Combine(root, "infra"), Path.TrimEndingDirectorySeparator(Path.GetFullPath(infra)));
+        Assert.True(File.Exists(Path.Combine(infra, azure.GetValueOrDefault("infra.module", "main") + ".bicep")));
+
+        var service = Assert.Single(azure.Keys.Where(k => k.StartsWith("services.", StringComparison.Ordinal)).Select(k => k.Split('.')[1]).Distinct());
+        Assert.Equal("dotnet", azure[$"services.{service}.language"]);
+        Assert.Equal("function", azure[$"services.{service}.host"]);
+        var project = Path.GetFullPath(Path.Combine(root, azure[$"services.{service}.project"]));
+        Assert.True(Directory.Exists(project), $"services.{service}.project names {project}, which does not exist");
+        var csproj = Assert.Single(Directory.GetFiles(project, "*.csproj"));
+        Assert.Contains("<AzureFunctionsVersion>", File.ReadAllText(csproj), StringComparison.Ordinal);
+
+        // azd deploys to the one resource tagged azd-service-name: <service>; a second one would stop it.
+        var tagged = _compiled.Resources().Where(r => r.Resource["tags"]?.ToJsonString().Contains("azd-service-name", StringComparison.Ordinal) == true).ToList();
+        Assert.Equal("Microsoft.Web/sites", (string?)Assert.Single(tagged).Resource["type"]);
+        var module = _compiled.Resources().Single(r => (string?)r.Resource["type"] == "Microsoft.Resources/deployments" && (string?)r.Resource["name"] == "functionApp").Resource;
+        Assert.Equal(service, (string?)Props(module)["parameters"]!["azdServiceName"]!["value"]);
+    }
+
+    [Fact]
+    public void The_parameters_file_takes_the_environment_name_and_location_from_azd()
+    {
+        var parameters = _compiled.Parameters["parameters"]!;
+        Assert.Equal("${AZURE_ENV_NAME}", (string?)parameters["environmentName"]!["value"]);
+        Assert.Equal("${AZURE_LOCATION}", (string?)parameters["location"]!["value"]);
+    }
+
+    /// <summary>
+    /// Enough YAML for azure.yaml: nested maps of scalars by indentation, as dotted keys. A list or
+    /// anything else it does not know fails the test rather than being misread.
+    /// </summary>
+    private static class AzureYaml
+    {
+        public static Dictionary<string, string> Read(string path)
+        {
+            var values = new Dictionary<string, string>();
+            var parents = new List<(int Indent, string Key)>();
+            foreach (var raw in File.ReadAllLines(path))
+            {
+                var line = raw.Split(" #")[0].TrimEnd();
+                if (line.TrimStart().Length == 0 || line.TrimStart().StartsWith('#'))
+                {
+                    continue;
+                }
+
+                var indent = line.Length - line.TrimStart().Length;
+                var separator = line.IndexOf(':', StringComparison.Ordinal);
+                Assert.True(separator > 0 && !line.TrimStart().StartsWith('-'), $"azure.yaml: cannot read '{raw}'");
+                parents.RemoveAll(p => p.Indent >= indent);
+                var key = string.Join('.', parents.Select(p => p.Key).Append(line[indent..separator].Trim()));
+                var value = line[(separator + 1)..].Trim().Trim('"', '\'');
+                if (value.Length == 0)
+                {
+                    parents.Add((indent, line[indent..separator].Trim()));
+                }
+                else
+                {
+                    values[key] = value;
+                }
+            }
+
+            return values;
+        }
     }
 }

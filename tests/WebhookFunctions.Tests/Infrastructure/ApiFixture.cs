@@ -1,5 +1,5 @@
 using System.Security.Cryptography;
-using WebhookFunctions.Api.Development;
+using WebhookFunctions.Development;
 
 namespace WebhookFunctions.Tests.Infrastructure;
 

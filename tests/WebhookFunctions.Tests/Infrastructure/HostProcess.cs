@@ -1,4 +1,4 @@
-using WebhookFunctions.Api.Development;
+using WebhookFunctions.Development;
 
 namespace WebhookFunctions.Tests.Infrastructure;
 

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using WebhookFunctions.Development;
 
 namespace WebhookFunctions.Tests.Infrastructure;
 
@@ -17,7 +18,7 @@ public sealed class TcpProxy : IAsyncDisposable
     public TcpProxy(int targetPort)
     {
         _targetPort = targetPort;
-        Port = Api.Development.AzuriteProcess.FreePort();
+        Port = AzuriteProcess.FreePort();
         Resume();
     }
 

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 
-namespace WebhookFunctions.Api.Development;
+namespace WebhookFunctions.Development;
 
 /// <summary>
 /// Runs the pinned Azurite table service from <c>tools/azurite</c>, installing it with <c>npm ci</c>
@@ -10,8 +10,10 @@ namespace WebhookFunctions.Api.Development;
 /// </summary>
 public sealed class AzuriteProcess : IAsyncDisposable
 {
+    private const int TailLines = 40;
     private static readonly SemaphoreSlim InstallLock = new(1, 1);
     private readonly Process _process;
+    private readonly Queue<string> _tail = new();
 
     private AzuriteProcess(Process process, int port, int? queuePort, int? blobPort)
     {
@@ -34,7 +36,27 @@ public sealed class AzuriteProcess : IAsyncDisposable
         + (QueuePort is { } q ? $"QueueEndpoint=http://127.0.0.1:{q}/devstoreaccount1;" : string.Empty)
         + (BlobPort is { } b ? $"BlobEndpoint=http://127.0.0.1:{b}/devstoreaccount1;" : string.Empty);
 
+    public int ProcessId => _process.Id;
+
     public bool HasExited => _process.HasExited;
+
+    /// <summary>The exit code once <see cref="HasExited"/>; 128 + the signal number when a signal ended it.</summary>
+    public int ExitCode => _process.ExitCode;
+
+    /// <summary>The last lines Azurite wrote (stdout and stderr), for saying why it stopped.</summary>
+    public string OutputTail
+    {
+        get
+        {
+            lock (_tail)
+            {
+                return string.Join(Environment.NewLine, _tail);
+            }
+        }
+    }
+
+    /// <summary>Completes when the process has exited and its output has been read to the end.</summary>
+    public Task WaitForExitAsync(CancellationToken cancellationToken) => _process.WaitForExitAsync(cancellationToken);
 
     /// <summary>
     /// Starts Azurite on 127.0.0.1:<paramref name="port"/>. With <paramref name="dataDirectory"/> null it
@@ -89,26 +111,75 @@ public sealed class AzuriteProcess : IAsyncDisposable
         }
 
         var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start node for Azurite.");
-        process.OutputDataReceived += (_, e) => { if (e.Data is not null) { log?.WriteLine("[azurite] " + e.Data); } };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { log?.WriteLine("[azurite] " + e.Data); } };
+        var azurite = new AzuriteProcess(process, port, allServices ? queuePort : null, allServices ? blobPort : null);
+
+        // Ready means this child said it listens. A connect to the port is not proof: if another
+        // process took the port after the caller checked it, the connect succeeds against that one
+        // while this child dies with EADDRINUSE.
+        // With every service, azurite.js reports the table service last, once all three listen.
+        var readyLine = allServices
+            ? $"Table service is successfully listening at http://127.0.0.1:{port}"
+            : $"successfully started on 127.0.0.1:{port}";
+        var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        void OnLine(string? line)
+        {
+            if (line is null)
+            {
+                return;
+            }
+
+            azurite.Remember(line);
+            log?.WriteLine("[azurite] " + line);
+            if (line.Contains(readyLine, StringComparison.Ordinal))
+            {
+                ready.TrySetResult();
+            }
+        }
+
+        process.OutputDataReceived += (_, e) => OnLine(e.Data);
+        process.ErrorDataReceived += (_, e) => OnLine(e.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
 
-        var azurite = new AzuriteProcess(process, port, allServices ? queuePort : null, allServices ? blobPort : null);
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (!await IsListeningAsync(port, cancellationToken)
-               || (allServices && (!await IsListeningAsync(queuePort!.Value, cancellationToken) || !await IsListeningAsync(blobPort!.Value, cancellationToken))))
+        var exited = process.WaitForExitAsync(CancellationToken.None);
+        var timeout = Task.Delay(StartTimeout, cancellationToken);
+        var first = await Task.WhenAny(ready.Task, exited, timeout);
+        if (first == ready.Task && !process.HasExited)
         {
-            if (process.HasExited || DateTime.UtcNow > deadline)
-            {
-                await azurite.DisposeAsync();
-                throw new InvalidOperationException($"Azurite did not start listening on 127.0.0.1:{port}.");
-            }
-
-            await Task.Delay(100, cancellationToken);
+            return azurite;
         }
 
-        return azurite;
+        var reason = first == timeout && !process.HasExited
+            ? cancellationToken.IsCancellationRequested
+                ? "was cancelled before it was listening"
+                : $"did not say it was listening within {StartTimeout.TotalSeconds} s"
+            : null;
+        if (reason is null)
+        {
+            await exited;
+            var failure = new AzuriteExitedException(port, azurite.ExitCode, azurite.OutputTail);
+            await azurite.DisposeAsync();
+            throw failure;
+        }
+
+        var tail = azurite.OutputTail;
+        await azurite.DisposeAsync();
+        cancellationToken.ThrowIfCancellationRequested();
+        throw new InvalidOperationException($"Azurite on 127.0.0.1:{port} {reason}. Its last output:{Environment.NewLine}{tail}");
+    }
+
+    private static TimeSpan StartTimeout => TimeSpan.FromSeconds(60);
+
+    private void Remember(string line)
+    {
+        lock (_tail)
+        {
+            _tail.Enqueue(line);
+            while (_tail.Count > TailLines)
+            {
+                _tail.Dequeue();
+            }
+        }
     }
 
     public static async Task<bool> IsListeningAsync(int port, CancellationToken cancellationToken)
@@ -215,4 +286,13 @@ public sealed class AzuriteProcess : IAsyncDisposable
             InstallLock.Release();
         }
     }
+}
+
+/// <summary>Azurite's process ended before it listened: its exit code and last output say why (e.g. EADDRINUSE).</summary>
+public sealed class AzuriteExitedException(int port, int exitCode, string outputTail)
+    : Exception($"Azurite (table service on 127.0.0.1:{port}) exited with code {exitCode} before it was listening. Its last output:{Environment.NewLine}{outputTail}")
+{
+    public int ExitCode { get; } = exitCode;
+
+    public string OutputTail { get; } = outputTail;
 }

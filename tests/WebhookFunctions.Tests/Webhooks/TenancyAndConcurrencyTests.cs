@@ -70,17 +70,19 @@ public sealed class TenancyAndConcurrencyTests(ApiFixture fixture)
         var other = await fixture.Host.NewTenantAsync();
         var url = Http.UniqueUrl();
         await tenant.CreateWebhookAsync(new { url });
+        var sets = fixture.Host.Secrets.Sets;
 
         using var duplicate = await tenant.Http.PostAsync(tenant.WebhooksPath, Http.Json(new { url }));
         using var differentCaseHost = await tenant.Http.PostAsync(tenant.WebhooksPath, Http.Json(new { url = url.Replace("hooks.example.com", "HOOKS.example.COM", StringComparison.Ordinal) }));
 
         await duplicate.AssertErrorAsync(409, "url");
         await differentCaseHost.AssertErrorAsync(409, "url");
+        Assert.Equal(sets, fixture.Host.Secrets.Sets);
         await other.CreateWebhookAsync(new { url });
     }
 
     [Fact]
-    public async Task An_application_holds_20_webhooks_and_the_21st_is_409()
+    public async Task An_application_holds_20_webhooks_and_the_21st_is_409_before_any_secret_is_written()
     {
         var tenant = await fixture.Host.NewTenantAsync();
         for (var i = 0; i < 20; i++)
@@ -88,8 +90,13 @@ public sealed class TenancyAndConcurrencyTests(ApiFixture fixture)
             await tenant.CreateWebhookAsync(new { url = Http.UniqueUrl() });
         }
 
+        var secrets = fixture.Host.Secrets;
+        var (sets, deletes) = (secrets.Sets, secrets.Deletes);
         using var overLimit = await tenant.Http.PostAsync(tenant.WebhooksPath, Http.Json(new { url = Http.UniqueUrl() }));
         await overLimit.AssertErrorAsync(409);
+
+        // The limit is checked before the secret is written, not only by the transaction afterwards.
+        Assert.Equal((sets, deletes), (secrets.Sets, secrets.Deletes));
 
         using var list = await tenant.Http.GetAsync(tenant.WebhooksPath + "?limit=100");
         var first = (await list.BodyAsync()).GetProperty("items")[0].GetProperty("id").GetString()!;

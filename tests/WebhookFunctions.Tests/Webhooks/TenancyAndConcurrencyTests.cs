@@ -75,8 +75,9 @@ public sealed class TenancyAndConcurrencyTests(ApiFixture fixture)
         using var duplicate = await tenant.Http.PostAsync(tenant.WebhooksPath, Http.Json(new { url }));
         using var differentCaseHost = await tenant.Http.PostAsync(tenant.WebhooksPath, Http.Json(new { url = url.Replace("hooks.example.com", "HOOKS.example.COM", StringComparison.Ordinal) }));
 
-        await duplicate.AssertErrorAsync(409, "url");
+        var error = await duplicate.AssertErrorAsync(409, "url");
         await differentCaseHost.AssertErrorAsync(409, "url");
+        Assert.Equal("A webhook with this URL already exists on this application.", error.GetProperty("message").GetString());
         Assert.Equal(sets, fixture.Host.Secrets.Sets);
         await other.CreateWebhookAsync(new { url });
     }
@@ -93,8 +94,10 @@ public sealed class TenancyAndConcurrencyTests(ApiFixture fixture)
         var secrets = fixture.Host.Secrets;
         var (sets, deletes) = (secrets.Sets, secrets.Deletes);
         using var overLimit = await tenant.Http.PostAsync(tenant.WebhooksPath, Http.Json(new { url = Http.UniqueUrl() }));
-        await overLimit.AssertErrorAsync(409);
+        var error = await overLimit.AssertErrorAsync(409);
 
+        Assert.Equal("This application already has the maximum of 20 webhooks.", error.GetProperty("message").GetString());
+        Assert.False(error.TryGetProperty("details", out _), error.ToString());
         // The limit is checked before the secret is written, not only by the transaction afterwards.
         Assert.Equal((sets, deletes), (secrets.Sets, secrets.Deletes));
 

@@ -78,7 +78,7 @@ public sealed class WebhookValidationTests(ApiFixture fixture)
 
         using var response = await tenant.Http.PostAsync(tenant.WebhooksPath, Http.Json(new { url }));
 
-        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        await AssertKeptAsync(tenant, response, "url", url);
     }
 
     [Fact]
@@ -92,7 +92,7 @@ public sealed class WebhookValidationTests(ApiFixture fixture)
         using var ok = await tenant.Http.PostAsync(tenant.WebhooksPath, Http.Json(new { url = exact }));
         using var tooLong = await tenant.Http.PostAsync(tenant.WebhooksPath, Http.Json(new { url = over }));
 
-        Assert.Equal(HttpStatusCode.Created, ok.StatusCode);
+        await AssertKeptAsync(tenant, ok, "url", exact);
         var error = await tooLong.AssertErrorAsync(400, "url");
         Assert.Contains("2048", error.GetProperty("details")[0].GetProperty("message").GetString(), StringComparison.Ordinal);
     }
@@ -102,12 +102,14 @@ public sealed class WebhookValidationTests(ApiFixture fixture)
     {
         var tenant = await fixture.Host.NewTenantAsync();
 
-        using var ok = await tenant.Http.PostAsync(tenant.WebhooksPath, Http.Json(new { url = Http.UniqueUrl(), description = new string('d', 500) }));
-        using var emoji = await tenant.Http.PostAsync(tenant.WebhooksPath, Http.Json(new { url = Http.UniqueUrl(), description = string.Concat(Enumerable.Repeat("😀", 500)) }));
+        var longest = new string('d', 500);
+        var emojis = string.Concat(Enumerable.Repeat("😀", 500));
+        using var ok = await tenant.Http.PostAsync(tenant.WebhooksPath, Http.Json(new { url = Http.UniqueUrl(), description = longest }));
+        using var emoji = await tenant.Http.PostAsync(tenant.WebhooksPath, Http.Json(new { url = Http.UniqueUrl(), description = emojis }));
         using var tooLong = await tenant.Http.PostAsync(tenant.WebhooksPath, Http.Json(new { url = Http.UniqueUrl(), description = new string('d', 501) }));
 
-        Assert.Equal(HttpStatusCode.Created, ok.StatusCode);
-        Assert.Equal(HttpStatusCode.Created, emoji.StatusCode);
+        await AssertKeptAsync(tenant, ok, "description", longest);
+        await AssertKeptAsync(tenant, emoji, "description", emojis);
         await tooLong.AssertErrorAsync(400, "description");
     }
 
@@ -321,6 +323,16 @@ public sealed class WebhookValidationTests(ApiFixture fixture)
         using var response = await tenant.Http.GetAsync(tenant.WebhookPath("0193f1c2-0000-7000-8000-000000000000"));
 
         await response.AssertErrorAsync(404);
+    }
+
+    /// <summary>An accepted value comes back exactly as sent, from the create and from a later read.</summary>
+    private static async Task AssertKeptAsync(Tenant tenant, HttpResponseMessage created, string field, string sent)
+    {
+        var body = await created.BodyAsync();
+        Assert.True(created.StatusCode == HttpStatusCode.Created, $"Expected 201, got {(int)created.StatusCode}: {body}");
+        Assert.Equal(sent, body.GetProperty(field).GetString());
+        using var read = await tenant.Http.GetAsync(created.Headers.Location);
+        Assert.Equal(sent, (await read.BodyAsync()).GetProperty(field).GetString());
     }
 
     private static string BodyOfSize(int bytes)

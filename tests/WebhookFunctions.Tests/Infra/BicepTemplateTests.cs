@@ -20,6 +20,8 @@ public sealed class BicepTemplateTests : IClassFixture<BicepTemplateTests.Compil
 
     public sealed class Compiled
     {
+        private static readonly TimeSpan CompileTimeout = TimeSpan.FromMinutes(2);
+
         public Compiled()
         {
             var bicep = typeof(BicepTemplateTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "BicepPath").Value!;
@@ -32,8 +34,14 @@ public sealed class BicepTemplateTests : IClassFixture<BicepTemplateTests.Compil
 
             using var process = Process.Start(start)!;
             var stdout = process.StandardOutput.ReadToEndAsync();
-            Diagnostics = process.StandardError.ReadToEnd();
-            process.WaitForExit();
+            var stderr = process.StandardError.ReadToEndAsync();
+            if (!process.WaitForExit(CompileTimeout) || !Task.WaitAll([stdout, stderr], CompileTimeout))
+            {
+                process.Kill(entireProcessTree: true);
+                throw new TimeoutException($"bicep build did not finish within {CompileTimeout.TotalSeconds} s");
+            }
+
+            Diagnostics = stderr.Result;
             ExitCode = process.ExitCode;
             Json = stdout.Result;
             Template = ExitCode == 0 ? JsonNode.Parse(Json)!.AsObject() : new JsonObject();

@@ -27,6 +27,8 @@ public sealed class ApiFixture : IAsyncLifetime
             accounts: $"devstoreaccount1:{accountKey}", log: null, CancellationToken.None);
         ConnectionString = ConnectionStringFor(_azurite.Port, accountKey);
         Host = await StartHostAsync();
+        // Time moved on the shared host would leak into every later test (expiries, caches, grace periods).
+        Host.Clock.Lock("The shared host's clock never moves: start a host of your own (StartHostAsync) to move time.");
     }
 
     public static string ConnectionStringFor(int port, string accountKey) =>

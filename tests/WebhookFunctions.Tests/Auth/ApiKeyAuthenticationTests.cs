@@ -46,6 +46,31 @@ public sealed class ApiKeyAuthenticationTests(ApiFixture fixture)
     }
 
     [Fact]
+    public async Task A_key_with_a_bad_checksum_is_refused_before_any_storage_request_and_an_unknown_key_costs_one()
+    {
+        // Storage behind a proxy that counts what reaches Azurite, for this host alone.
+        await using var proxy = new TcpProxy(fixture.AzuritePort);
+        await using var host = await TestHost.StartAsync(
+            fixture.ConnectionString.Replace($":{fixture.AzuritePort}/", $":{proxy.Port}/", StringComparison.Ordinal), null);
+        var tenant = await host.NewTenantAsync();
+        var badChecksum = tenant.ApiKey[..^1] + (tenant.ApiKey[^1] == 'a' ? 'b' : 'a');
+        Assert.True(proxy.Requests > 0, "the host's storage requests do not go through the proxy");
+
+        var beforeBad = proxy.Requests;
+        using var bad = host.Client(badChecksum);
+        using var badResponse = await bad.GetAsync(tenant.WebhooksPath);
+        var afterBad = proxy.Requests;
+        using var unknown = host.Client(ApiKeyFormat.Generate());
+        using var unknownResponse = await unknown.GetAsync(tenant.WebhooksPath);
+        var afterUnknown = proxy.Requests;
+
+        await badResponse.AssertErrorAsync(401);
+        await unknownResponse.AssertErrorAsync(401);
+        Assert.Equal(0, afterBad - beforeBad);
+        Assert.Equal(1, afterUnknown - afterBad);
+    }
+
+    [Fact]
     public async Task Unauthenticated_requests_get_401_on_every_keyed_route()
     {
         var tenant = await fixture.Host.NewTenantAsync();

@@ -4,31 +4,50 @@ using Microsoft.Extensions.Options;
 namespace WebhookFunctions.Core.Auth;
 
 /// <summary>Recently verified keys, by hash, for at most <see cref="AuthOptions.CacheSeconds"/>.</summary>
-public sealed class ApiKeyCache(IMemoryCache cache, IOptions<AuthOptions> options)
+public sealed class ApiKeyCache(IMemoryCache cache, IOptions<AuthOptions> options, TimeProvider clock)
 {
     private readonly TimeSpan _lifetime = TimeSpan.FromSeconds(options.Value.CacheSeconds);
 
-    public bool TryGet(string keyHash, out VerifiedKey? key) => cache.TryGetValue(CacheKey(keyHash), out key);
+    public bool TryGet(string keyHash, out VerifiedKey? key)
+    {
+        // The memory cache evicts by the machine's clock; the service's clock, which every other
+        // expiry here follows, decides whether an entry still counts.
+        if (cache.TryGetValue(CacheKey(keyHash), out Entry? entry) && entry is not null)
+        {
+            if (clock.GetUtcNow() < entry.Until)
+            {
+                key = entry.Key;
+                return true;
+            }
+
+            cache.Remove(CacheKey(keyHash));
+        }
+
+        key = null;
+        return false;
+    }
 
     public void Remember(string keyHash, VerifiedKey key, DateTimeOffset now)
     {
-        if (_lifetime <= TimeSpan.Zero)
+        var until = now + _lifetime;
+        if (key.ExpiresAt is { } keyExpiry && keyExpiry < until)
+        {
+            until = keyExpiry;
+        }
+
+        if (until <= now)
         {
             return;
         }
 
-        var expires = now + _lifetime;
-        if (key.ExpiresAt is { } keyExpiry && keyExpiry < expires)
-        {
-            expires = keyExpiry;
-        }
-
-        cache.Set(CacheKey(keyHash), key, new MemoryCacheEntryOptions { AbsoluteExpiration = expires, Size = 1 });
+        cache.Set(CacheKey(keyHash), new Entry(key, until), new MemoryCacheEntryOptions { AbsoluteExpirationRelativeToNow = until - now, Size = 1 });
     }
 
     public void Forget(string keyHash) => cache.Remove(CacheKey(keyHash));
 
     private static string CacheKey(string keyHash) => "api-key:" + keyHash;
+
+    private sealed record Entry(VerifiedKey Key, DateTimeOffset Until);
 }
 
 /// <summary>A key that passed every check, with when its last use was last written.</summary>

@@ -47,6 +47,31 @@ public sealed class ApiKeyAuthenticationTests(ApiFixture fixture)
     }
 
     [Fact]
+    public async Task A_key_with_a_bad_checksum_is_refused_before_any_storage_request_and_an_unknown_key_costs_one()
+    {
+        // Storage behind a proxy that counts what reaches Azurite, for this host alone.
+        await using var proxy = new TcpProxy(fixture.AzuritePort);
+        await using var host = await TestHost.StartAsync(
+            fixture.ConnectionString.Replace($":{fixture.AzuritePort}/", $":{proxy.Port}/", StringComparison.Ordinal), null);
+        var tenant = await host.NewTenantAsync();
+        var badChecksum = tenant.ApiKey[..^1] + (tenant.ApiKey[^1] == 'a' ? 'b' : 'a');
+        Assert.True(proxy.Requests > 0, "the host's storage requests do not go through the proxy");
+
+        var beforeBad = proxy.Requests;
+        using var bad = host.Client(badChecksum);
+        using var badResponse = await bad.GetAsync(tenant.WebhooksPath);
+        var afterBad = proxy.Requests;
+        using var unknown = host.Client(ApiKeyFormat.Generate());
+        using var unknownResponse = await unknown.GetAsync(tenant.WebhooksPath);
+        var afterUnknown = proxy.Requests;
+
+        await badResponse.AssertErrorAsync(401);
+        await unknownResponse.AssertErrorAsync(401);
+        Assert.Equal(0, afterBad - beforeBad);
+        Assert.Equal(1, afterUnknown - afterBad);
+    }
+
+    [Fact]
     public async Task Unauthenticated_requests_get_401_on_every_keyed_route()
     {
         var tenant = await fixture.Host.NewTenantAsync();
@@ -90,7 +115,8 @@ public sealed class ApiKeyAuthenticationTests(ApiFixture fixture)
     [Fact]
     public async Task A_key_revoked_elsewhere_fails_once_the_cache_time_has_passed()
     {
-        await using var other = await fixture.StartHostAsync("Auth:CacheSeconds=1");
+        // Its own host, whose clock this test moves: the cache must follow that clock, not the machine's.
+        await using var other = await fixture.StartHostAsync("Auth:CacheSeconds=30");
         var tenant = await fixture.Host.NewTenantAsync();
         using var client = other.Client(tenant.ApiKey);
         using var before = await client.GetAsync(tenant.WebhooksPath);
@@ -98,23 +124,27 @@ public sealed class ApiKeyAuthenticationTests(ApiFixture fixture)
 
         // Revoked through the default host: the other instance still holds the key in its cache.
         await fixture.Host.Services.GetRequiredService<ApiKeyService>().RevokeAsync(tenant.MerchantId, tenant.KeyId, true, CancellationToken.None);
-        await Task.Delay(TimeSpan.FromSeconds(1.2));
+        other.Clock.Advance(TimeSpan.FromSeconds(29));
+        using var cached = await client.GetAsync(tenant.WebhooksPath);
+        other.Clock.Advance(TimeSpan.FromSeconds(2));
         using var after = await client.GetAsync(tenant.WebhooksPath);
 
+        Assert.Equal(HttpStatusCode.OK, cached.StatusCode);
         await after.AssertErrorAsync(401);
     }
 
     [Fact]
     public async Task An_expired_key_is_refused()
     {
-        var tenant = await fixture.Host.NewTenantAsync();
-        var keys = fixture.Host.Services.GetRequiredService<ApiKeyService>();
-        var expiring = await keys.CreateAsync(tenant.MerchantId, "short-lived", fixture.Host.Clock.GetUtcNow().AddHours(1), CancellationToken.None);
-        using var client = fixture.Host.Client(expiring.Key);
+        await using var host = await fixture.StartHostAsync();
+        var tenant = await host.NewTenantAsync();
+        var keys = host.Services.GetRequiredService<ApiKeyService>();
+        var expiring = await keys.CreateAsync(tenant.MerchantId, "short-lived", host.Clock.GetUtcNow().AddHours(1), CancellationToken.None);
+        using var client = host.Client(expiring.Key);
         using var before = await client.GetAsync(tenant.WebhooksPath);
         Assert.Equal(HttpStatusCode.OK, before.StatusCode);
 
-        fixture.Host.Clock.Advance(TimeSpan.FromHours(2));
+        host.Clock.Advance(TimeSpan.FromHours(2));
         using var after = await client.GetAsync(tenant.WebhooksPath);
 
         await after.AssertErrorAsync(401);
@@ -123,8 +153,9 @@ public sealed class ApiKeyAuthenticationTests(ApiFixture fixture)
     [Fact]
     public async Task Last_use_is_recorded_at_most_once_a_minute()
     {
-        var tenant = await fixture.Host.NewTenantAsync();
-        var keys = fixture.Host.Services.GetRequiredService<ApiKeyService>();
+        await using var host = await fixture.StartHostAsync();
+        var tenant = await host.NewTenantAsync();
+        var keys = host.Services.GetRequiredService<ApiKeyService>();
 
         using (await tenant.Http.GetAsync(tenant.WebhooksPath))
         {
@@ -136,7 +167,7 @@ public sealed class ApiKeyAuthenticationTests(ApiFixture fixture)
         }
 
         var second = (await keys.ListAsync(tenant.MerchantId, CancellationToken.None)).Single().LastUsedAt;
-        fixture.Host.Clock.Advance(TimeSpan.FromSeconds(61));
+        host.Clock.Advance(TimeSpan.FromSeconds(61));
         using (await tenant.Http.GetAsync(tenant.WebhooksPath))
         {
         }

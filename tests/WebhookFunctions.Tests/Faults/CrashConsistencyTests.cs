@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
 using Microsoft.Extensions.DependencyInjection;
@@ -18,6 +19,8 @@ namespace WebhookFunctions.Tests.Faults;
 public sealed class CrashConsistencyTests(ApiFixture fixture, ITestOutputHelper output)
 {
     private const int Workers = 8;
+    private const int CreatesBeforeKill = 40;
+    private static readonly TimeSpan CreatesDeadline = TimeSpan.FromSeconds(60);
 
     [Fact]
     [Trait("Category", "Slow")]
@@ -32,13 +35,16 @@ public sealed class CrashConsistencyTests(ApiFixture fixture, ITestOutputHelper 
         {
             using var stop = new CancellationTokenSource();
             var loops = Enumerable.Range(0, Workers).Select(_ => CreateUntilKilledAsync(doomed.BaseAddress, tenant, acknowledged, stop.Token)).ToList();
-            while (acknowledged.Count < 40)
+            try
             {
-                await Task.Delay(10);
+                await WaitForCreatesAsync(acknowledged, loops);
+            }
+            finally
+            {
+                await doomed.KillAsync();
+                await stop.CancelAsync();
             }
 
-            await doomed.KillAsync();
-            await stop.CancelAsync();
             await Task.WhenAll(loops);
         }
 
@@ -77,6 +83,25 @@ public sealed class CrashConsistencyTests(ApiFixture fixture, ITestOutputHelper 
         }
 
         Assert.Empty(remaining);
+    }
+
+    /// <summary>Until enough creates are acknowledged to kill mid-stream; fails instead of waiting forever.</summary>
+    private static async Task WaitForCreatesAsync(ConcurrentBag<(string, string)> acknowledged, List<Task> loops)
+    {
+        var waited = Stopwatch.StartNew();
+        while (acknowledged.Count < CreatesBeforeKill)
+        {
+            if (loops.All(loop => loop.IsCompleted))
+            {
+                // A loop that failed an assertion says why; otherwise every create failed at the transport.
+                await Task.WhenAll(loops);
+                Assert.Fail($"every create loop ended with {acknowledged.Count} of {CreatesBeforeKill} creates acknowledged, before the kill");
+            }
+
+            Assert.True(waited.Elapsed < CreatesDeadline,
+                $"only {acknowledged.Count} of {CreatesBeforeKill} creates acknowledged within {CreatesDeadline.TotalSeconds} s: the host is not taking creates");
+            await Task.Delay(10);
+        }
     }
 
     private static async Task CreateUntilKilledAsync(Uri host, Tenant tenant, ConcurrentBag<(string, string)> acknowledged, CancellationToken stop)

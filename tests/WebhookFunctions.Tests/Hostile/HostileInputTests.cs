@@ -134,9 +134,9 @@ public sealed class HostileInputTests(ApiFixture fixture, ITestOutputHelper outp
     private static async Task<Outcome> SendRawAsync(Uri host, string name, byte[] request)
     {
         using var tcp = new TcpClient();
-        await tcp.ConnectAsync(host.Host, host.Port);
-        var stream = tcp.GetStream();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        await tcp.ConnectAsync(host.Host, host.Port, timeout.Token);
+        var stream = tcp.GetStream();
         try
         {
             await stream.WriteAsync(request, timeout.Token);

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Reflection;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using System.Text.RegularExpressions;
 using WebhookFunctions.Api.Auth;
 using WebhookFunctions.Api.Http;
 using WebhookFunctions.Api.Telemetry;
@@ -17,17 +16,16 @@ using WebhookFunctions.Tests.Hosting;
 namespace WebhookFunctions.Tests.Infra;
 
 /// <summary>Compiles infra/main.bicep with the packaged bicep binary and checks what it would deploy.</summary>
-public sealed partial class BicepTemplateTests : IClassFixture<BicepTemplateTests.Compiled>
+public sealed class BicepTemplateTests : IClassFixture<BicepTemplateTests.Compiled>
 {
     private readonly Compiled _compiled;
 
     public BicepTemplateTests(Compiled compiled) => _compiled = compiled;
 
-    [GeneratedRegex(@"'([A-Za-z]+__[A-Za-z_]+(?:__\{0\})?)'")]
-    private static partial Regex SettingName();
-
     public sealed class Compiled
     {
+        private static readonly TimeSpan CompileTimeout = TimeSpan.FromMinutes(2);
+
         public Compiled()
         {
             var bicep = typeof(BicepTemplateTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "BicepPath").Value!;
@@ -40,8 +38,14 @@ public sealed partial class BicepTemplateTests : IClassFixture<BicepTemplateTest
 
             using var process = Process.Start(start)!;
             var stdout = process.StandardOutput.ReadToEndAsync();
-            Diagnostics = process.StandardError.ReadToEnd();
-            process.WaitForExit();
+            var stderr = process.StandardError.ReadToEndAsync();
+            if (!process.WaitForExit(CompileTimeout) || !Task.WaitAll([stdout, stderr], CompileTimeout))
+            {
+                process.Kill(entireProcessTree: true);
+                throw new TimeoutException($"bicep build did not finish within {CompileTimeout.TotalSeconds} s");
+            }
+
+            Diagnostics = stderr.Result;
             ExitCode = process.ExitCode;
             Json = stdout.Result;
             Template = ExitCode == 0 ? JsonNode.Parse(Json)!.AsObject() : new JsonObject();
@@ -221,8 +225,7 @@ public sealed partial class BicepTemplateTests : IClassFixture<BicepTemplateTest
     [Fact]
     public void App_settings_cover_every_setting_the_code_needs_and_name_real_options()
     {
-        // Setting names stand as string literals in the compiled expressions (only the app settings use '__').
-        var names = SettingName().Matches(_compiled.Json).Select(m => m.Groups[1].Value).ToHashSet();
+        var names = AppSettingNames();
 
         var options = new Dictionary<string, Type>
         {
@@ -260,7 +263,203 @@ public sealed partial class BicepTemplateTests : IClassFixture<BicepTemplateTest
 
         Assert.DoesNotContain("AccountKey", _compiled.Json, StringComparison.OrdinalIgnoreCase);
         Assert.DoesNotContain("listKeys", _compiled.Json, StringComparison.Ordinal);
-        Assert.DoesNotContain("ConnectionString", names);
+
+        // Storage is reached by identity only: a bare AzureWebJobsStorage setting is the connection-string form.
+        Assert.DoesNotContain("AzureWebJobsStorage", names);
+        // Application Insights' connection string holds no secret, and with the authentication string
+        // set ingestion needs Entra ID; any other connection string would carry a key.
+        const string Insights = "APPLICATIONINSIGHTS_CONNECTION_STRING";
+        Assert.DoesNotContain(names, n => n != Insights && n.Replace("_", string.Empty, StringComparison.Ordinal).Contains("ConnectionString", StringComparison.OrdinalIgnoreCase));
+        Assert.True(!names.Contains(Insights) || names.Contains("APPLICATIONINSIGHTS_AUTHENTICATION_STRING"), "Application Insights without Entra ID authentication");
+    }
+
+    /// <summary>
+    /// Every app setting name of the site, read from the compiled ARM expression that builds them, so
+    /// that a setting of any spelling is seen. A shape this cannot read fails the test rather than
+    /// hiding settings from it.
+    /// </summary>
+    private HashSet<string> AppSettingNames()
+    {
+        var properties = Props(Single("Microsoft.Web/sites/config"));
+        if (properties is JsonObject literal)
+        {
+            return [.. literal.Select(p => p.Key)];
+        }
+
+        var expression = (string)properties!;
+        Assert.True(expression.StartsWith('[') && expression.EndsWith(']'), $"app settings are neither an object nor an expression: {expression}");
+        return [.. SettingNames(ArmExpression.Parse(expression[1..^1]))];
+    }
+
+    private static IEnumerable<string> SettingNames(object node) => node switch
+    {
+        ArmExpression.Call { Function: "union" } union => union.Arguments.SelectMany(SettingNames),
+        ArmExpression.Call { Function: "createObject" } create => create.Arguments.Where((_, i) => i % 2 == 0).Select(key =>
+            key as string ?? throw new InvalidOperationException($"an app setting name that is not a literal: {key}")),
+        ArmExpression.Call { Function: "toObject", Arguments: [_, ArmExpression.Call { Function: "lambda", Arguments: [string, var key] }, _] } => [key switch
+        {
+            string name => name,
+            ArmExpression.Call { Function: "format", Arguments: [string pattern, ..] } => pattern,
+            _ => throw new InvalidOperationException($"an app setting name this test cannot read: {key}"),
+        }],
+        _ => throw new InvalidOperationException($"app settings built in a way this test cannot read: {node}"),
+    };
+
+    /// <summary>Just enough of the ARM expression language to find the keys of the objects it builds.</summary>
+    private sealed class ArmExpression
+    {
+        private readonly string _text;
+        private int _at;
+
+        private ArmExpression(string text) => _text = text;
+
+        /// <summary>A function call; an argument is a string literal, another call, or <see cref="Other"/>.</summary>
+        public sealed record Call(string Function, IReadOnlyList<object> Arguments)
+        {
+            public override string ToString() => $"{Function}(...)";
+        }
+
+        /// <summary>Numbers, property access and indexing: values, never setting names.</summary>
+        public sealed record Other;
+
+        public static object Parse(string text)
+        {
+            var parser = new ArmExpression(text);
+            var value = parser.Value();
+            parser.SkipSpace();
+            return parser._at == text.Length ? value : throw parser.Error("end of expression");
+        }
+
+        private object Value()
+        {
+            SkipSpace();
+            object value;
+            if (Peek() == '\'')
+            {
+                value = Literal();
+            }
+            else if (char.IsAsciiDigit(Peek()) || Peek() == '-')
+            {
+                _at++;
+                while (char.IsAsciiDigit(Peek()) || Peek() == '.')
+                {
+                    _at++;
+                }
+
+                value = new Other();
+            }
+            else
+            {
+                var name = Identifier();
+                Expect('(');
+                var arguments = new List<object>();
+                SkipSpace();
+                if (Peek() != ')')
+                {
+                    do
+                    {
+                        arguments.Add(Value());
+                        SkipSpace();
+                    }
+                    while (TryTake(','));
+                }
+
+                Expect(')');
+                value = new Call(name, arguments);
+            }
+
+            while (true)
+            {
+                SkipSpace();
+                if (TryTake('.'))
+                {
+                    Identifier();
+                    value = new Other();
+                }
+                else if (TryTake('['))
+                {
+                    Value();
+                    Expect(']');
+                    value = new Other();
+                }
+                else
+                {
+                    return value;
+                }
+            }
+        }
+
+        private string Literal()
+        {
+            var text = new System.Text.StringBuilder();
+            _at++;
+            while (true)
+            {
+                if (_at >= _text.Length)
+                {
+                    throw Error("closing quote");
+                }
+
+                if (_text[_at] == '\'')
+                {
+                    if (_at + 1 < _text.Length && _text[_at + 1] == '\'')
+                    {
+                        text.Append('\'');
+                        _at += 2;
+                        continue;
+                    }
+
+                    _at++;
+                    return text.ToString();
+                }
+
+                text.Append(_text[_at++]);
+            }
+        }
+
+        private string Identifier()
+        {
+            SkipSpace();
+            var start = _at;
+            while (char.IsAsciiLetterOrDigit(Peek()) || Peek() == '_')
+            {
+                _at++;
+            }
+
+            return _at > start ? _text[start.._at] : throw Error("a name");
+        }
+
+        private char Peek() => _at < _text.Length ? _text[_at] : '\0';
+
+        private bool TryTake(char c)
+        {
+            SkipSpace();
+            if (Peek() != c)
+            {
+                return false;
+            }
+
+            _at++;
+            return true;
+        }
+
+        private void Expect(char c)
+        {
+            if (!TryTake(c))
+            {
+                throw Error($"'{c}'");
+            }
+        }
+
+        private void SkipSpace()
+        {
+            while (char.IsWhiteSpace(Peek()))
+            {
+                _at++;
+            }
+        }
+
+        private FormatException Error(string expected) => new($"expected {expected} at {_at} of {_text}");
     }
 
     [Fact]

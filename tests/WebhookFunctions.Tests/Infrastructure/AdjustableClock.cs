@@ -4,8 +4,20 @@ namespace WebhookFunctions.Tests.Infrastructure;
 public sealed class AdjustableClock : TimeProvider
 {
     private long _offsetTicks;
+    private string? _lockedBecause;
 
     public override DateTimeOffset GetUtcNow() => System.GetUtcNow() + TimeSpan.FromTicks(Interlocked.Read(ref _offsetTicks));
 
-    public void Advance(TimeSpan by) => Interlocked.Add(ref _offsetTicks, by.Ticks);
+    public void Advance(TimeSpan by)
+    {
+        if (Volatile.Read(ref _lockedBecause) is { } reason)
+        {
+            throw new InvalidOperationException(reason);
+        }
+
+        Interlocked.Add(ref _offsetTicks, by.Ticks);
+    }
+
+    /// <summary>From now on <see cref="Advance"/> fails with <paramref name="reason"/>.</summary>
+    public void Lock(string reason) => Volatile.Write(ref _lockedBecause, reason);
 }

@@ -30,6 +30,8 @@ public sealed class ApiFixture : IAsyncLifetime
             queuePort: AzuriteProcess.FreePort(), blobPort: AzuriteProcess.FreePort());
         ConnectionString = _azurite.ConnectionString(accountKey);
         Host = await StartHostAsync();
+        // Time moved on the shared host would leak into every later test (expiries, caches, grace periods).
+        Host.Clock.Lock("The shared host's clock never moves: start a host of your own (StartHostAsync) to move time.");
     }
 
     /// <summary>Starts another standalone host on this Azurite; <paramref name="settings"/> are <c>Key=value</c> overrides.</summary>

@@ -6,11 +6,13 @@ namespace WebhookFunctions.Tests.Infrastructure;
 
 /// <summary>
 /// A loopback TCP proxy in front of a dependency, so a test can make it refuse connections
-/// (as if it were down) and let it come back, without touching the dependency itself.
+/// (as if it were down) and let it come back, without touching the dependency itself. It also
+/// counts the HTTP/1.1 requests that pass through to the dependency.
 /// </summary>
 public sealed class TcpProxy : IAsyncDisposable
 {
     private readonly int _targetPort;
+    private int _requests;
     private readonly List<TcpClient> _open = [];
     private TcpListener? _listener;
     private CancellationTokenSource _stop = new();
@@ -23,6 +25,12 @@ public sealed class TcpProxy : IAsyncDisposable
     }
 
     public int Port { get; }
+
+    /// <summary>
+    /// HTTP/1.1 request lines forwarded to the dependency so far: one per request, plus one per
+    /// operation inside a batch (entity-group transaction) body. Counted before they are forwarded.
+    /// </summary>
+    public int Requests => Volatile.Read(ref _requests);
 
     /// <summary>When set, connections are accepted and then left unanswered: a dependency that hangs.</summary>
     public bool Hang { get; set; }
@@ -89,7 +97,7 @@ public sealed class TcpProxy : IAsyncDisposable
 
             await outbound.ConnectAsync(IPAddress.Loopback, _targetPort, cancellationToken);
             await Task.WhenAny(
-                inbound.GetStream().CopyToAsync(outbound.GetStream(), cancellationToken),
+                CopyToTargetAsync(inbound.GetStream(), outbound.GetStream(), cancellationToken),
                 outbound.GetStream().CopyToAsync(inbound.GetStream(), cancellationToken));
         }
         catch (Exception exception) when (exception is OperationCanceledException or SocketException or IOException or ObjectDisposedException)
@@ -99,6 +107,28 @@ public sealed class TcpProxy : IAsyncDisposable
         {
             inbound.Dispose();
             outbound.Dispose();
+        }
+    }
+
+    private async Task CopyToTargetAsync(Stream from, Stream to, CancellationToken cancellationToken)
+    {
+        var marker = " HTTP/1.1\r\n"u8.ToArray();
+        var buffer = new byte[64 * 1024];
+        // The end of the previous read, so that a request line split across reads is still seen once.
+        var tail = Array.Empty<byte>();
+        int read;
+        while ((read = await from.ReadAsync(buffer, cancellationToken)) > 0)
+        {
+            var window = tail.Concat(buffer.Take(read)).ToArray();
+            for (var at = window.AsSpan().IndexOf(marker); at >= 0;)
+            {
+                Interlocked.Increment(ref _requests);
+                var next = window.AsSpan(at + marker.Length).IndexOf(marker);
+                at = next < 0 ? -1 : at + marker.Length + next;
+            }
+
+            tail = window[Math.Max(0, window.Length - (marker.Length - 1))..];
+            await to.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
         }
     }
 

@@ -28,6 +28,9 @@ public sealed class NetworkPolicyTests
     [InlineData("198.18.0.1")]
     [InlineData("198.51.100.1")]
     [InlineData("203.0.113.1")]
+    [InlineData("192.88.99.1")]
+    [InlineData("192.88.99.255")]
+    [InlineData("::ffff:192.88.99.1")]
     [InlineData("::")]
     [InlineData("::1")]
     [InlineData("::ffff:127.0.0.1")]
@@ -35,6 +38,12 @@ public sealed class NetworkPolicyTests
     [InlineData("::ffff:10.1.2.3")]
     [InlineData("::127.0.0.1")]
     [InlineData("64:ff9b::a9fe:a9fe")]
+    [InlineData("64:ff9b:1::a9fe:a9fe")]
+    [InlineData("64:ff9b:1:ffff:ffff:ffff:ffff:ffff")]
+    [InlineData("100::1")]
+    [InlineData("100::ffff:ffff:ffff:ffff")]
+    [InlineData("3fff::1")]
+    [InlineData("3fff:fff:ffff:ffff:ffff:ffff:ffff:ffff")]
     [InlineData("2002:7f00:1::")]
     [InlineData("2001:db8::1")]
     [InlineData("2001::1")]
@@ -54,6 +63,8 @@ public sealed class NetworkPolicyTests
     [InlineData("8.8.8.8")]
     [InlineData("172.32.0.1")]
     [InlineData("100.128.0.1")]
+    [InlineData("192.88.98.255")]
+    [InlineData("192.88.100.1")]
     [InlineData("::ffff:93.184.216.34")]
     [InlineData("2606:4700:4700::1111")]
     [InlineData("2a00:1450:4001:80b::200e")]
@@ -86,6 +97,24 @@ public sealed class NetworkPolicyTests
         Assert.True(NetworkPolicy.IsAllowed(IPAddress.Parse("10.0.0.5"), allowPrivateNetworks: true));
         Assert.False(NetworkPolicy.IsAllowed(IPAddress.Parse("224.0.0.1"), allowPrivateNetworks: true));
         Assert.False(NetworkPolicy.IsAllowed(IPAddress.Any, allowPrivateNetworks: true));
+    }
+
+    [Theory]
+    [InlineData("127.0.0.1")]
+    [InlineData("192.88.99.1")]
+    [InlineData("[::ffff:192.88.99.1]")]
+    [InlineData("[64:ff9b:1::a9fe:a9fe]")]
+    [InlineData("[100::1]")]
+    [InlineData("[3fff::1]")]
+    public async Task A_blocked_address_is_refused_at_connect_time(string host)
+    {
+        // Without the check the connector would try the address; the timeout only bounds that broken case.
+        using var handler = new SocketsHttpHandler { ConnectCallback = new GuardedConnector(allowPrivateNetworks: false).ConnectAsync };
+        using var client = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(5) };
+
+        var error = await Assert.ThrowsAnyAsync<Exception>(() => client.GetAsync($"http://{host}:9/"));
+
+        Assert.IsType<DestinationRefusedException>(error.InnerException);
     }
 
     [Fact]

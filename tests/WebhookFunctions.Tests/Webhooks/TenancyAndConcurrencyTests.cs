@@ -70,17 +70,20 @@ public sealed class TenancyAndConcurrencyTests(ApiFixture fixture)
         var other = await fixture.Host.NewTenantAsync();
         var url = Http.UniqueUrl();
         await tenant.CreateWebhookAsync(new { url });
+        var sets = fixture.Host.Secrets.Sets;
 
         using var duplicate = await tenant.Http.PostAsync(tenant.WebhooksPath, Http.Json(new { url }));
         using var differentCaseHost = await tenant.Http.PostAsync(tenant.WebhooksPath, Http.Json(new { url = url.Replace("hooks.example.com", "HOOKS.example.COM", StringComparison.Ordinal) }));
 
-        await duplicate.AssertErrorAsync(409, "url");
+        var error = await duplicate.AssertErrorAsync(409, "url");
         await differentCaseHost.AssertErrorAsync(409, "url");
+        Assert.Equal("A webhook with this URL already exists on this application.", error.GetProperty("message").GetString());
+        Assert.Equal(sets, fixture.Host.Secrets.Sets);
         await other.CreateWebhookAsync(new { url });
     }
 
     [Fact]
-    public async Task An_application_holds_20_webhooks_and_the_21st_is_409()
+    public async Task An_application_holds_20_webhooks_and_the_21st_is_409_before_any_secret_is_written()
     {
         var tenant = await fixture.Host.NewTenantAsync();
         for (var i = 0; i < 20; i++)
@@ -88,8 +91,15 @@ public sealed class TenancyAndConcurrencyTests(ApiFixture fixture)
             await tenant.CreateWebhookAsync(new { url = Http.UniqueUrl() });
         }
 
+        var secrets = fixture.Host.Secrets;
+        var (sets, deletes) = (secrets.Sets, secrets.Deletes);
         using var overLimit = await tenant.Http.PostAsync(tenant.WebhooksPath, Http.Json(new { url = Http.UniqueUrl() }));
-        await overLimit.AssertErrorAsync(409);
+        var error = await overLimit.AssertErrorAsync(409);
+
+        Assert.Equal("This application already has the maximum of 20 webhooks.", error.GetProperty("message").GetString());
+        Assert.False(error.TryGetProperty("details", out _), error.ToString());
+        // The limit is checked before the secret is written, not only by the transaction afterwards.
+        Assert.Equal((sets, deletes), (secrets.Sets, secrets.Deletes));
 
         using var list = await tenant.Http.GetAsync(tenant.WebhooksPath + "?limit=100");
         var first = (await list.BodyAsync()).GetProperty("items")[0].GetProperty("id").GetString()!;
@@ -116,6 +126,41 @@ public sealed class TenancyAndConcurrencyTests(ApiFixture fixture)
         Assert.Equal(20, (await list.BodyAsync()).GetProperty("items").GetArrayLength());
     }
 
+    [Fact]
+    public async Task A_patch_or_delete_with_an_etag_made_stale_by_another_write_is_412_and_changes_nothing()
+    {
+        var tenant = await fixture.Host.NewTenantAsync();
+        var created = await tenant.CreateWebhookAsync(new { url = Http.UniqueUrl(), description = "v1" });
+        var path = tenant.WebhookPath(created.GetProperty("id").GetString()!);
+        using var read = await tenant.Http.GetAsync(path);
+        var stale = read.Headers.ETag!.ToString();
+
+        using var other = await tenant.Http.PatchJsonAsync(path, new { description = "v2" });
+        Assert.Equal(HttpStatusCode.OK, other.StatusCode);
+        var current = other.Headers.ETag!.ToString();
+        var afterOther = await other.BodyAsync();
+        Assert.NotEqual(stale, current);
+
+        using var stalePatch = await tenant.Http.PatchJsonAsync(path, new { description = "v3", isActive = false }, stale);
+        using var staleDeleteRequest = new HttpRequestMessage(HttpMethod.Delete, path);
+        staleDeleteRequest.Headers.TryAddWithoutValidation("If-Match", stale);
+        using var staleDelete = await tenant.Http.SendAsync(staleDeleteRequest);
+        using var check = await tenant.Http.GetAsync(path);
+        var record = await check.BodyAsync();
+
+        await stalePatch.AssertErrorAsync(412);
+        await staleDelete.AssertErrorAsync(412);
+        Assert.Equal(HttpStatusCode.OK, check.StatusCode);
+        Assert.Equal(current, check.Headers.ETag!.ToString());
+        Assert.Equal("v2", record.GetProperty("description").GetString());
+        Assert.True(record.GetProperty("isActive").GetBoolean());
+        Assert.Equal(afterOther.GetProperty("updatedAt").GetString(), record.GetProperty("updatedAt").GetString());
+    }
+
+    /// <summary>
+    /// Both requests may pass the If-Match check before either writes: only the conditional write in
+    /// storage keeps the second from overwriting the first. (The check itself is the test above.)
+    /// </summary>
     [Fact]
     public async Task Concurrent_patches_with_the_same_if_match_give_one_200_and_one_412()
     {

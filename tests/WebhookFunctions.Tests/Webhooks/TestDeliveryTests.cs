@@ -138,6 +138,25 @@ public sealed class TestDeliveryTests(ApiFixture fixture) : LocalDeliveryTests(f
         Assert.Empty(Receiver.Deliveries);
     }
 
+    [Theory]
+    [InlineData("https://192.88.99.1/x")]
+    [InlineData("https://[64:ff9b:1::a9fe:a9fe]/x")]
+    [InlineData("https://[100::1]/x")]
+    [InlineData("https://[3fff::1]/x")]
+    public async Task A_reserved_address_saved_where_private_networks_are_allowed_is_refused_at_connect_time_elsewhere(string url)
+    {
+        var tenant = await Host.NewTenantAsync();
+        var created = await tenant.CreateWebhookAsync(new { url });
+        using var strictClient = Fixture.Host.Client(tenant.ApiKey);
+
+        using var refused = await strictClient.PostAsync(tenant.WebhookPath(created.GetProperty("id").GetString()!) + "/test", null);
+        var result = await refused.BodyAsync();
+
+        Assert.Equal(HttpStatusCode.OK, refused.StatusCode);
+        Assert.Equal("FAILED", result.GetProperty("status").GetString());
+        Assert.Contains("not allowed", result.GetProperty("error").GetString(), StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Test_refuses_a_body_with_properties()
     {

@@ -200,19 +200,29 @@ public sealed partial class WebhookLifecycleTests(ApiFixture fixture)
     }
 
     [Fact]
-    public async Task List_defaults_to_20_items()
+    public async Task List_defaults_to_20_items_and_a_token_for_the_rest()
     {
-        var tenant = await fixture.Host.NewTenantAsync();
-        for (var i = 0; i < 20; i++)
+        // With the default cap of 20 webhooks a default page of 50 would look the same: allow more.
+        await using var host = await fixture.StartHostAsync("Webhooks:MaxPerApplication=30");
+        var tenant = await host.NewTenantAsync();
+        var ids = new List<string>();
+        for (var i = 0; i < 25; i++)
         {
-            await tenant.CreateWebhookAsync(new { url = Http.UniqueUrl() });
+            ids.Add((await tenant.CreateWebhookAsync(new { url = Http.UniqueUrl() })).GetProperty("id").GetString()!);
         }
 
-        using var response = await tenant.Http.GetAsync(tenant.WebhooksPath);
-        var body = await response.BodyAsync();
+        using var first = await tenant.Http.GetAsync(tenant.WebhooksPath);
+        var firstPage = await first.BodyAsync();
+        var token = firstPage.GetProperty("nextPageToken").GetString();
+        using var second = await tenant.Http.GetAsync(tenant.WebhooksPath + "?pageToken=" + Uri.EscapeDataString(token ?? string.Empty));
+        var secondPage = await second.BodyAsync();
 
-        Assert.Equal(20, body.GetProperty("items").GetArrayLength());
-        Assert.Equal(JsonValueKind.Null, body.GetProperty("nextPageToken").ValueKind);
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        Assert.Equal(ids[..20], firstPage.GetProperty("items").EnumerateArray().Select(w => w.GetProperty("id").GetString()!));
+        Assert.NotNull(token);
+        Assert.Equal(HttpStatusCode.OK, second.StatusCode);
+        Assert.Equal(ids[20..], secondPage.GetProperty("items").EnumerateArray().Select(w => w.GetProperty("id").GetString()!));
+        Assert.Equal(JsonValueKind.Null, secondPage.GetProperty("nextPageToken").ValueKind);
     }
 
     [Theory]

@@ -33,6 +33,11 @@ public sealed class WebhookValidationTests(ApiFixture fixture)
         "https://192.0.2.10/x",
         "https://198.51.100.10/x",
         "https://203.0.113.10/x",
+        "https://192.88.99.1/x",
+        "https://[::ffff:192.88.99.1]/x",
+        "https://[64:ff9b:1::a9fe:a9fe]/x",
+        "https://[100::1]/x",
+        "https://[3fff::1]/x",
         "https://[::1]/x",
         "https://[::]/x",
         "https://[fc00::1]/x",
@@ -73,7 +78,7 @@ public sealed class WebhookValidationTests(ApiFixture fixture)
 
         using var response = await tenant.Http.PostAsync(tenant.WebhooksPath, Http.Json(new { url }));
 
-        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        await AssertKeptAsync(tenant, response, "url", url);
     }
 
     [Fact]
@@ -87,7 +92,7 @@ public sealed class WebhookValidationTests(ApiFixture fixture)
         using var ok = await tenant.Http.PostAsync(tenant.WebhooksPath, Http.Json(new { url = exact }));
         using var tooLong = await tenant.Http.PostAsync(tenant.WebhooksPath, Http.Json(new { url = over }));
 
-        Assert.Equal(HttpStatusCode.Created, ok.StatusCode);
+        await AssertKeptAsync(tenant, ok, "url", exact);
         var error = await tooLong.AssertErrorAsync(400, "url");
         Assert.Contains("2048", error.GetProperty("details")[0].GetProperty("message").GetString(), StringComparison.Ordinal);
     }
@@ -97,12 +102,14 @@ public sealed class WebhookValidationTests(ApiFixture fixture)
     {
         var tenant = await fixture.Host.NewTenantAsync();
 
-        using var ok = await tenant.Http.PostAsync(tenant.WebhooksPath, Http.Json(new { url = Http.UniqueUrl(), description = new string('d', 500) }));
-        using var emoji = await tenant.Http.PostAsync(tenant.WebhooksPath, Http.Json(new { url = Http.UniqueUrl(), description = string.Concat(Enumerable.Repeat("😀", 500)) }));
+        var longest = new string('d', 500);
+        var emojis = string.Concat(Enumerable.Repeat("😀", 500));
+        using var ok = await tenant.Http.PostAsync(tenant.WebhooksPath, Http.Json(new { url = Http.UniqueUrl(), description = longest }));
+        using var emoji = await tenant.Http.PostAsync(tenant.WebhooksPath, Http.Json(new { url = Http.UniqueUrl(), description = emojis }));
         using var tooLong = await tenant.Http.PostAsync(tenant.WebhooksPath, Http.Json(new { url = Http.UniqueUrl(), description = new string('d', 501) }));
 
-        Assert.Equal(HttpStatusCode.Created, ok.StatusCode);
-        Assert.Equal(HttpStatusCode.Created, emoji.StatusCode);
+        await AssertKeptAsync(tenant, ok, "description", longest);
+        await AssertKeptAsync(tenant, emoji, "description", emojis);
         await tooLong.AssertErrorAsync(400, "description");
     }
 
@@ -316,6 +323,16 @@ public sealed class WebhookValidationTests(ApiFixture fixture)
         using var response = await tenant.Http.GetAsync(tenant.WebhookPath("0193f1c2-0000-7000-8000-000000000000"));
 
         await response.AssertErrorAsync(404);
+    }
+
+    /// <summary>An accepted value comes back exactly as sent, from the create and from a later read.</summary>
+    private static async Task AssertKeptAsync(Tenant tenant, HttpResponseMessage created, string field, string sent)
+    {
+        var body = await created.BodyAsync();
+        Assert.True(created.StatusCode == HttpStatusCode.Created, $"Expected 201, got {(int)created.StatusCode}: {body}");
+        Assert.Equal(sent, body.GetProperty(field).GetString());
+        using var read = await tenant.Http.GetAsync(created.Headers.Location);
+        Assert.Equal(sent, (await read.BodyAsync()).GetProperty(field).GetString());
     }
 
     private static string BodyOfSize(int bytes)

@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using Microsoft.OpenApi;
 using Microsoft.OpenApi.Reader;
 using WebhookFunctions.Api.Auth;
+using WebhookFunctions.Api.Events;
 using WebhookFunctions.Api.Health;
 using WebhookFunctions.Api.Http;
 using WebhookFunctions.Api.OpenApi;
@@ -15,6 +16,8 @@ using WebhookFunctions.Core.Events;
 using WebhookFunctions.Core.Failures;
 using WebhookFunctions.Core.Paging;
 using WebhookFunctions.Core.Serialization;
+using WebhookFunctions.Core.Signing;
+using WebhookFunctions.Core.Storage;
 using WebhookFunctions.Core.Tenancy;
 using WebhookFunctions.Core.Webhooks;
 using WebhookFunctions.Tests.Infrastructure;
@@ -150,6 +153,15 @@ public sealed class OpenApiDocumentTests(ApiFixture fixture)
         { "ApiKey", typeof(ApiKeyInfo) },
         { "ApiKeyList", typeof(ApiKeyList) },
         { "CreatedApiKey", typeof(CreatedApiKey) },
+        { "Event", typeof(EventResponse) },
+        { "EventDetail", typeof(EventDetailResponse) },
+        { "EventDelivery", typeof(EventDeliveryResponse) },
+        { "EventPage", typeof(Page<EventResponse>) },
+        { "Delivery", typeof(DeliveryResponse) },
+        { "DeliveryPage", typeof(Page<DeliveryResponse>) },
+        { "Attempt", typeof(AttemptResponse) },
+        { "AttemptList", typeof(AttemptList) },
+        { "ResendResult", typeof(ResendResponse) },
         { "Health", typeof(HealthReport) },
         { "Error", typeof(ApiError) },
         { "ErrorDetail", typeof(ErrorDetail) },
@@ -179,11 +191,52 @@ public sealed class OpenApiDocumentTests(ApiFixture fixture)
     }
 
     [Fact]
+    public void The_messages_a_receiver_gets_are_documented_as_the_sender_writes_them()
+    {
+        var e = new EventRecord
+        {
+            Id = Ids.New(), MerchantId = Ids.New(), ApplicationId = Ids.New(), EventType = "session.completed",
+            Payload = """{"sessionId":"cs_123"}"""u8.ToArray(), CreatedAt = DateTimeOffset.UtcNow,
+        };
+        var written = JsonNode.Parse(AttemptProcessor.Body(e))!.AsObject().Select(p => p.Key).Order(StringComparer.Ordinal).ToList();
+        var schemas = Document["components"]!["schemas"]!;
+        Assert.Equal(written, schemas["EventMessage"]!["properties"]!.AsObject().Select(p => p.Key).Order(StringComparer.Ordinal));
+        Assert.Equal(written, schemas["WebhookDisabledMessage"]!["properties"]!.AsObject().Select(p => p.Key).Order(StringComparer.Ordinal));
+        Assert.Equal(EventCatalog.WebhookDisabled, (string?)schemas["WebhookDisabledMessage"]!["properties"]!["type"]!["const"]);
+
+        var webhooks = Document["webhooks"]!.AsObject();
+        Assert.Equal(["event", EventCatalog.WebhookDisabled], webhooks.Select(w => w.Key));
+        foreach (var (name, item) in webhooks)
+        {
+            var headers = item!["post"]!["parameters"]!.AsArray().Where(p => (string?)p!["in"] == "header").Select(p => (string)p!["name"]!);
+            Assert.True(
+                headers.SequenceEqual([WebhookSigner.IdHeader, WebhookSigner.TimestampHeader, WebhookSigner.SignatureHeader, "user-agent"]),
+                $"{name}: the documented headers are not the ones the sender writes");
+        }
+    }
+
+    [Fact]
     public async Task Every_request_example_is_accepted_and_an_undocumented_property_is_refused()
     {
-        var tenant = await fixture.Host.NewTenantAsync();
-        var webhook = await tenant.CreateWebhookAsync(new { url = Http.UniqueUrl() });
+        // A host that delivers, so that ResendDelivery has a delivery to resend.
+        await using var host = await fixture.StartDeliveryHostAsync();
+        await using var receiver = await Receiver.StartAsync();
+        var tenant = await host.NewTenantAsync();
+        var webhook = await tenant.CreateWebhookAsync(new { url = Http.UniqueUrl(), subscribedEvents = new[] { "session.expired" } });
         var webhookId = webhook.GetProperty("id").GetString()!;
+
+        // The UpdateWebhook example deactivates the webhook above, and a resend to an inactive webhook is a 409,
+        // so the delivery routes use a second webhook that stays active.
+        var delivering = (await tenant.CreateWebhookAsync(new { url = receiver.Url("/ok"), subscribedEvents = new[] { "session.completed" } }))
+            .GetProperty("id").GetString()!;
+        using var published = await tenant.Http.PostAsync(
+            $"/api/v1/applications/{tenant.ApplicationId}/events", Http.Json("""{"eventType":"session.completed","payload":{"n":1}}"""));
+        var eventId = (await published.BodyAsync()).GetProperty("id").GetString()!;
+        await Eventually.Async(async () =>
+        {
+            using var deliveries = await tenant.Http.GetAsync($"{tenant.WebhookPath(delivering)}/deliveries");
+            return (await deliveries.BodyAsync()).GetProperty("items").GetArrayLength() == 1;
+        }, TimeSpan.FromSeconds(20), "the event's delivery to exist");
         var checkedCount = 0;
 
         foreach (var (path, method, operation) in Operations())
@@ -194,7 +247,9 @@ public sealed class OpenApiDocumentTests(ApiFixture fixture)
                 continue;
             }
 
-            var target = path.Replace("{applicationId}", tenant.ApplicationId, StringComparison.Ordinal).Replace("{webhookId}", webhookId, StringComparison.Ordinal);
+            var target = path.Replace("{applicationId}", tenant.ApplicationId, StringComparison.Ordinal)
+                .Replace("{webhookId}", path.Contains("{eventId}", StringComparison.Ordinal) ? delivering : webhookId, StringComparison.Ordinal)
+                .Replace("{eventId}", eventId, StringComparison.Ordinal);
             var example = content["example"]!.AsObject();
             var success = operation["responses"]!.AsObject().Select(r => r.Key).First(s => s.StartsWith('2'));
 
@@ -212,6 +267,6 @@ public sealed class OpenApiDocumentTests(ApiFixture fixture)
             checkedCount++;
         }
 
-        Assert.Equal(5, checkedCount);
+        Assert.Equal(7, checkedCount);
     }
 }

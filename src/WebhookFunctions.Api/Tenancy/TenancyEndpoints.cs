@@ -10,8 +10,6 @@ namespace WebhookFunctions.Api.Tenancy;
 
 public sealed record ApplicationResponse(string Id, string Name, DateTimeOffset CreatedAt);
 
-public sealed record ApiKeyList(IReadOnlyList<ApiKeyInfo> Items);
-
 /// <summary>Merchant self-service: applications and API keys, through the same services as the admin CLI.</summary>
 public sealed class TenancyEndpoints(
     ApiExecution execution, IdempotencyService idempotency, ApplicationService applications, ApiKeyService keys)
@@ -60,7 +58,11 @@ public sealed class TenancyEndpoints(
 
     public Task<IResult> ListApiKeysAsync(HttpContext httpContext) =>
         execution.RunAsync(httpContext, async cancellationToken =>
-            ApiResults.Ok(new ApiKeyList(await keys.ListAsync(CallerContext.Of(httpContext).MerchantId, cancellationToken))));
+        {
+            var (limit, after) = ListQuery.Read(httpContext.Request);
+            var (items, more) = await keys.ListAsync(CallerContext.Of(httpContext).MerchantId, limit, after, cancellationToken);
+            return ApiResults.Ok(new Page<ApiKeyInfo>(items, more ? PageTokens.Encode(items[^1].Id) : null));
+        });
 
     public Task<IResult> RevokeApiKeyAsync(HttpContext httpContext, string keyId) =>
         execution.RunAsync(httpContext, async cancellationToken =>

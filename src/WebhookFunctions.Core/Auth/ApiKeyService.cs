@@ -50,16 +50,24 @@ public sealed class ApiKeyService(Tables tables, ApiKeyCache cache, TimeProvider
         return new CreatedApiKey(metadata.RowKey, key, metadata.KeyPrefix, metadata.Name, metadata.CreatedAt, metadata.ExpiresAt);
     }
 
-    public async Task<IReadOnlyList<ApiKeyInfo>> ListAsync(string merchantId, CancellationToken cancellationToken)
+    /// <summary>A page of the merchant's keys, oldest first, revoked ones included; <c>More</c> when another page follows.</summary>
+    public async Task<(IReadOnlyList<ApiKeyInfo> Items, bool More)> ListAsync(string merchantId, int limit, string? afterId, CancellationToken cancellationToken)
     {
-        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {merchantId}");
-        var items = new List<ApiKeyInfo>();
-        await foreach (var entity in tables.ApiKeys.QueryAsync<ApiKeyEntity>(filter, cancellationToken: cancellationToken))
+        var filter = afterId is null
+            ? TableClient.CreateQueryFilter($"PartitionKey eq {merchantId}")
+            : TableClient.CreateQueryFilter($"PartitionKey eq {merchantId} and RowKey gt {afterId}");
+        var items = new List<ApiKeyInfo>(limit + 1);
+        await foreach (var entity in tables.ApiKeys.QueryAsync<ApiKeyEntity>(filter, maxPerPage: limit + 1, cancellationToken: cancellationToken))
         {
             items.Add(ToInfo(entity));
+            if (items.Count > limit)
+            {
+                items.RemoveAt(limit);
+                return (items, true);
+            }
         }
 
-        return items;
+        return (items, false);
     }
 
     /// <summary>
@@ -84,9 +92,7 @@ public sealed class ApiKeyService(Tables tables, ApiKeyCache cache, TimeProvider
         var now = Timestamps.Truncate(clock.GetUtcNow());
         if (!allowLastActive)
         {
-            var others = (await ListAsync(merchantId, cancellationToken))
-                .Count(k => k.Id != keyId && k.RevokedAt is null && (k.ExpiresAt is null || k.ExpiresAt > now));
-            if (others == 0)
+            if (!await HasOtherActiveKeyAsync(merchantId, keyId, now, cancellationToken))
             {
                 throw new ConflictException("This is the merchant's last active API key. Create another key before revoking it.");
             }
@@ -96,6 +102,21 @@ public sealed class ApiKeyService(Tables tables, ApiKeyCache cache, TimeProvider
         await tables.ApiKeys.UpdateEntityAsync(entity, ETag.All, TableUpdateMode.Merge, cancellationToken);
         cache.Forget(entity.KeyHash);
         return new RevokedApiKey(keyId, now);
+    }
+
+    /// <summary>Stops at the first other key that is neither revoked nor expired, rather than reading the whole partition.</summary>
+    private async Task<bool> HasOtherActiveKeyAsync(string merchantId, string keyId, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {merchantId} and RowKey ne {keyId}");
+        await foreach (var key in tables.ApiKeys.QueryAsync<ApiKeyEntity>(filter, select: ["RowKey", "RevokedAt", "ExpiresAt"], cancellationToken: cancellationToken))
+        {
+            if (key.RevokedAt is null && (key.ExpiresAt is null || key.ExpiresAt > now))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     internal static ApiKeyInfo ToInfo(ApiKeyEntity entity) =>

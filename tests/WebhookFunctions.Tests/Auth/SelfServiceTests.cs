@@ -105,6 +105,45 @@ public sealed class SelfServiceTests(ApiFixture fixture)
     }
 
     [Fact]
+    public async Task The_key_list_is_paged_like_every_other_list()
+    {
+        var tenant = await fixture.Host.NewTenantAsync();
+        for (var i = 0; i < 11; i++)
+        {
+            using var created = await tenant.Http.PostAsync("/api/v1/api-keys", Http.Json(new { name = $"k{i}" }));
+            Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        }
+
+        var seen = new List<string>();
+        var sizes = new List<int>();
+        string? token = null;
+        do
+        {
+            using var response = await tenant.Http.GetAsync("/api/v1/api-keys?limit=5" + (token is null ? string.Empty : "&pageToken=" + Uri.EscapeDataString(token)));
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            var page = await response.BodyAsync();
+            var ids = page.GetProperty("items").EnumerateArray().Select(k => k.GetProperty("id").GetString()!).ToList();
+            seen.AddRange(ids);
+            sizes.Add(ids.Count);
+            token = page.GetProperty("nextPageToken").ValueKind == JsonValueKind.Null ? null : page.GetProperty("nextPageToken").GetString();
+        }
+        while (token is not null && sizes.Count < 10);
+
+        using var whole = await tenant.Http.GetAsync("/api/v1/api-keys");
+        var wholePage = await whole.BodyAsync();
+        using var tooMany = await tenant.Http.GetAsync("/api/v1/api-keys?limit=101");
+        using var badToken = await tenant.Http.GetAsync("/api/v1/api-keys?pageToken=nonsense");
+
+        Assert.Equal([5, 5, 2], sizes);
+        Assert.Equal(12, seen.Distinct().Count());
+        Assert.Contains(tenant.KeyId, seen);
+        Assert.Equal(seen, wholePage.GetProperty("items").EnumerateArray().Select(k => k.GetProperty("id").GetString()!));
+        Assert.Equal(JsonValueKind.Null, wholePage.GetProperty("nextPageToken").ValueKind);
+        await tooMany.AssertErrorAsync(400, "limit");
+        await badToken.AssertErrorAsync(400, "pageToken");
+    }
+
+    [Fact]
     public async Task The_last_active_key_cannot_be_revoked()
     {
         var tenant = await fixture.Host.NewTenantAsync();

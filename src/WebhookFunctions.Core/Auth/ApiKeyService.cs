@@ -1,14 +1,18 @@
 using Azure;
 using Azure.Data.Tables;
+using Microsoft.Extensions.Options;
 using WebhookFunctions.Core.Failures;
+using WebhookFunctions.Core.Limits;
 using WebhookFunctions.Core.Storage;
 
 namespace WebhookFunctions.Core.Auth;
 
 /// <summary>Creates, lists and revokes API keys; shared by the admin CLI and the API.</summary>
-public sealed class ApiKeyService(Tables tables, ApiKeyCache cache, TimeProvider clock)
+public sealed class ApiKeyService(Tables tables, ApiKeyCache cache, TimeProvider clock, IOptions<QuotaOptions> quotas)
 {
     public static readonly TimeSpan MaxLifetime = TimeSpan.FromDays(731);
+
+    private readonly int _maxActive = quotas.Value.MaxActiveKeysPerMerchant;
 
     public async Task<CreatedApiKey> CreateAsync(string merchantId, string name, DateTimeOffset? expiresAt, CancellationToken cancellationToken)
     {
@@ -32,9 +36,24 @@ public sealed class ApiKeyService(Tables tables, ApiKeyCache cache, TimeProvider
             ExpiresAt = expiresAt is { } e ? Timestamps.Truncate(e) : null,
         };
 
-        // Metadata first: a key whose lookup row never got written simply does not work, whereas
-        // the reverse order could leave a working key that no list shows and nobody can revoke.
-        await tables.ApiKeys.AddEntityAsync(metadata, cancellationToken);
+        // Metadata (with the merchant's active keys, so the quota holds) first: a key whose lookup row
+        // never got written simply does not work, whereas the reverse order could leave a working key
+        // that no list shows and nobody can revoke.
+        await OptimisticConcurrency.RunAsync(async ct =>
+        {
+            var (counter, active) = await ReadActiveAsync(merchantId, ct);
+            active.RemoveExpired(now);
+            if (active.Count >= _maxActive)
+            {
+                throw new ConflictException(
+                    $"This merchant already has the maximum of {_maxActive} active API keys ({QuotaOptions.Section}:{nameof(QuotaOptions.MaxActiveKeysPerMerchant)}). Revoke one first.");
+            }
+
+            active.Add(metadata.RowKey, metadata.ExpiresAt);
+            await SubmitAsync([new(TableTransactionActionType.Add, metadata), CounterAction(merchantId, counter, active)], ct);
+            return true;
+        }, cancellationToken);
+
         try
         {
             await tables.ApiKeyHashes.AddEntityAsync(
@@ -43,7 +62,13 @@ public sealed class ApiKeyService(Tables tables, ApiKeyCache cache, TimeProvider
         }
         catch
         {
-            await tables.ApiKeys.DeleteEntityAsync(merchantId, metadata.RowKey, ETag.All, CancellationToken.None);
+            await OptimisticConcurrency.RunAsync(async ct =>
+            {
+                var (counter, active) = await ReadActiveAsync(merchantId, ct);
+                active.Remove(metadata.RowKey);
+                await SubmitAsync([new(TableTransactionActionType.Delete, metadata, ETag.All), CounterAction(merchantId, counter, active)], ct);
+                return true;
+            }, CancellationToken.None);
             throw;
         }
 
@@ -54,8 +79,8 @@ public sealed class ApiKeyService(Tables tables, ApiKeyCache cache, TimeProvider
     public async Task<(IReadOnlyList<ApiKeyInfo> Items, bool More)> ListAsync(string merchantId, int limit, string? afterId, CancellationToken cancellationToken)
     {
         var filter = afterId is null
-            ? TableClient.CreateQueryFilter($"PartitionKey eq {merchantId}")
-            : TableClient.CreateQueryFilter($"PartitionKey eq {merchantId} and RowKey gt {afterId}");
+            ? TableClient.CreateQueryFilter($"PartitionKey eq {merchantId} and RowKey lt {ApiKeyCounterEntity.Row}")
+            : TableClient.CreateQueryFilter($"PartitionKey eq {merchantId} and RowKey gt {afterId} and RowKey lt {ApiKeyCounterEntity.Row}");
         var items = new List<ApiKeyInfo>(limit + 1);
         await foreach (var entity in tables.ApiKeys.QueryAsync<ApiKeyEntity>(filter, maxPerPage: limit + 1, cancellationToken: cancellationToken))
         {
@@ -77,37 +102,41 @@ public sealed class ApiKeyService(Tables tables, ApiKeyCache cache, TimeProvider
     public async Task<RevokedApiKey> RevokeAsync(string merchantId, string keyId, bool allowLastActive, CancellationToken cancellationToken)
     {
         Ids.Require(keyId, "keyId");
-        var found = await tables.ApiKeys.GetEntityIfExistsAsync<ApiKeyEntity>(merchantId, keyId, cancellationToken: cancellationToken);
-        if (!found.HasValue)
-        {
-            throw new NotFoundException($"API key '{keyId}' does not exist.");
-        }
-
-        var entity = found.Value!;
-        if (entity.RevokedAt is { } revokedAt)
-        {
-            return new RevokedApiKey(keyId, revokedAt);
-        }
-
         var now = Timestamps.Truncate(clock.GetUtcNow());
-        if (!allowLastActive)
+        if (!allowLastActive && !await HasOtherActiveKeyAsync(merchantId, keyId, now, cancellationToken))
         {
-            if (!await HasOtherActiveKeyAsync(merchantId, keyId, now, cancellationToken))
-            {
-                throw new ConflictException("This is the merchant's last active API key. Create another key before revoking it.");
-            }
+            throw new ConflictException("This is the merchant's last active API key. Create another key before revoking it.");
         }
 
-        entity.RevokedAt = now;
-        await tables.ApiKeys.UpdateEntityAsync(entity, ETag.All, TableUpdateMode.Merge, cancellationToken);
-        cache.Forget(entity.KeyHash);
-        return new RevokedApiKey(keyId, now);
+        var revoked = await OptimisticConcurrency.RunAsync(async ct =>
+        {
+            var (counter, active) = await ReadActiveAsync(merchantId, ct);
+            var found = await tables.ApiKeys.GetEntityIfExistsAsync<ApiKeyEntity>(merchantId, keyId, cancellationToken: ct);
+            if (!found.HasValue)
+            {
+                throw new NotFoundException($"API key '{keyId}' does not exist.");
+            }
+
+            var entity = found.Value!;
+            if (entity.RevokedAt is { } revokedAt)
+            {
+                return new RevokedApiKey(keyId, revokedAt);
+            }
+
+            active.Remove(keyId);
+            active.RemoveExpired(now);
+            var update = new TableEntity(merchantId, keyId) { ["RevokedAt"] = now };
+            await SubmitAsync([new(TableTransactionActionType.UpdateMerge, update, ETag.All), CounterAction(merchantId, counter, active)], ct);
+            cache.Forget(entity.KeyHash);
+            return new RevokedApiKey(keyId, now);
+        }, cancellationToken);
+        return revoked;
     }
 
     /// <summary>Stops at the first other key that is neither revoked nor expired, rather than reading the whole partition.</summary>
     private async Task<bool> HasOtherActiveKeyAsync(string merchantId, string keyId, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {merchantId} and RowKey ne {keyId}");
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {merchantId} and RowKey ne {keyId} and RowKey lt {ApiKeyCounterEntity.Row}");
         await foreach (var key in tables.ApiKeys.QueryAsync<ApiKeyEntity>(filter, select: ["RowKey", "RevokedAt", "ExpiresAt"], cancellationToken: cancellationToken))
         {
             if (key.RevokedAt is null && (key.ExpiresAt is null || key.ExpiresAt > now))
@@ -117,6 +146,53 @@ public sealed class ApiKeyService(Tables tables, ApiKeyCache cache, TimeProvider
         }
 
         return false;
+    }
+
+    /// <summary>
+    /// The merchant's counter row and the keys it lists. A merchant whose keys predate the counter has
+    /// none yet: its keys are read once, and the first create or revoke adds the row (a racing first
+    /// write makes the add fail, and the loser reads the row the winner wrote).
+    /// </summary>
+    private async Task<(ApiKeyCounterEntity? Counter, ActiveKeySet Active)> ReadActiveAsync(string merchantId, CancellationToken cancellationToken)
+    {
+        var found = await tables.ApiKeys.GetEntityIfExistsAsync<ApiKeyCounterEntity>(merchantId, ApiKeyCounterEntity.Row, cancellationToken: cancellationToken);
+        if (found.HasValue)
+        {
+            return (found.Value, ActiveKeySet.Parse(found.Value!.Keys));
+        }
+
+        var active = ActiveKeySet.Empty();
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {merchantId} and RowKey lt {ApiKeyCounterEntity.Row}");
+        await foreach (var key in tables.ApiKeys.QueryAsync<ApiKeyEntity>(filter, select: ["RowKey", "RevokedAt", "ExpiresAt"], cancellationToken: cancellationToken))
+        {
+            if (key.RevokedAt is null)
+            {
+                active.Add(key.RowKey, key.ExpiresAt);
+            }
+        }
+
+        return (null, active);
+    }
+
+    private static TableTransactionAction CounterAction(string merchantId, ApiKeyCounterEntity? counter, ActiveKeySet active)
+    {
+        var next = new ApiKeyCounterEntity { PartitionKey = merchantId, Keys = active.Format() };
+        return counter is null
+            ? new TableTransactionAction(TableTransactionActionType.Add, next)
+            : new TableTransactionAction(TableTransactionActionType.UpdateReplace, next, counter.ETag);
+    }
+
+    /// <summary>A transaction that failed because another writer moved the counter first is tried again.</summary>
+    private async Task SubmitAsync(IEnumerable<TableTransactionAction> actions, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await tables.ApiKeys.SubmitTransactionAsync(actions, cancellationToken);
+        }
+        catch (TableTransactionFailedException exception) when (exception.Status is 409 or 412)
+        {
+            throw new WriteConflictException();
+        }
     }
 
     internal static ApiKeyInfo ToInfo(ApiKeyEntity entity) =>

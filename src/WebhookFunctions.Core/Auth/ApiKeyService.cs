@@ -99,17 +99,12 @@ public sealed class ApiKeyService(Tables tables, ApiKeyCache cache, TimeProvider
     /// Revokes a key; revoking a revoked key is a no-op. Unless <paramref name="allowLastActive"/>,
     /// refuses to revoke the merchant's last active key, so a merchant cannot lock themselves out.
     /// </summary>
-    public async Task<RevokedApiKey> RevokeAsync(string merchantId, string keyId, bool allowLastActive, CancellationToken cancellationToken)
+    public Task<RevokedApiKey> RevokeAsync(string merchantId, string keyId, bool allowLastActive, CancellationToken cancellationToken)
     {
         Ids.Require(keyId, "keyId");
-        var now = Timestamps.Truncate(clock.GetUtcNow());
-        if (!allowLastActive && !await HasOtherActiveKeyAsync(merchantId, keyId, now, cancellationToken))
+        return OptimisticConcurrency.RunAsync(async ct =>
         {
-            throw new ConflictException("This is the merchant's last active API key. Create another key before revoking it.");
-        }
-
-        var revoked = await OptimisticConcurrency.RunAsync(async ct =>
-        {
+            var now = Timestamps.Truncate(clock.GetUtcNow());
             var (counter, active) = await ReadActiveAsync(merchantId, ct);
             var found = await tables.ApiKeys.GetEntityIfExistsAsync<ApiKeyEntity>(merchantId, keyId, cancellationToken: ct);
             if (!found.HasValue)
@@ -123,6 +118,16 @@ public sealed class ApiKeyService(Tables tables, ApiKeyCache cache, TimeProvider
                 return new RevokedApiKey(keyId, revokedAt);
             }
 
+            // The guard reads the same row the write below replaces under its ETag, so of two racing
+            // revokes the second is tried again on the first one's result rather than on what both saw.
+            // An expired key is not active: it neither counts as the other key that keeps the merchant
+            // in, nor is guarded itself (revoking it takes nothing away).
+            var isActive = entity.ExpiresAt is null || entity.ExpiresAt > now;
+            if (!allowLastActive && isActive && !active.AnyActiveOtherThan(keyId, now))
+            {
+                throw new ConflictException("This is the merchant's last active API key. Create another key before revoking it.");
+            }
+
             active.Remove(keyId);
             active.RemoveExpired(now);
             var update = new TableEntity(merchantId, keyId) { ["RevokedAt"] = now };
@@ -130,22 +135,6 @@ public sealed class ApiKeyService(Tables tables, ApiKeyCache cache, TimeProvider
             cache.Forget(entity.KeyHash);
             return new RevokedApiKey(keyId, now);
         }, cancellationToken);
-        return revoked;
-    }
-
-    /// <summary>Stops at the first other key that is neither revoked nor expired, rather than reading the whole partition.</summary>
-    private async Task<bool> HasOtherActiveKeyAsync(string merchantId, string keyId, DateTimeOffset now, CancellationToken cancellationToken)
-    {
-        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {merchantId} and RowKey ne {keyId} and RowKey lt {ApiKeyCounterEntity.Row}");
-        await foreach (var key in tables.ApiKeys.QueryAsync<ApiKeyEntity>(filter, select: ["RowKey", "RevokedAt", "ExpiresAt"], cancellationToken: cancellationToken))
-        {
-            if (key.RevokedAt is null && (key.ExpiresAt is null || key.ExpiresAt > now))
-            {
-                return true;
-            }
-        }
-
-        return false;
     }
 
     /// <summary>

@@ -1,5 +1,7 @@
 using System.Net;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using WebhookFunctions.Core.Auth;
 using WebhookFunctions.Tests.Infrastructure;
 
 namespace WebhookFunctions.Tests.Auth;
@@ -154,6 +156,64 @@ public sealed class SelfServiceTests(ApiFixture fixture)
         var body = await revoke.AssertErrorAsync(409);
         Assert.Contains("last active", body.GetProperty("message").GetString(), StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.OK, stillWorks.StatusCode);
+    }
+
+    [Fact]
+    public async Task An_expired_key_does_not_count_as_the_other_key_that_allows_a_revoke()
+    {
+        var tenant = await fixture.Host.NewTenantAsync();
+        using var expiring = await tenant.Http.PostAsync("/api/v1/api-keys", Http.Json(new { name = "short", expiresAt = fixture.Host.Clock.GetUtcNow().AddHours(1) }));
+        var expiringId = (await expiring.BodyAsync()).GetProperty("id").GetString();
+
+        fixture.Host.Clock.Advance(TimeSpan.FromHours(2));
+        using var refused = await tenant.Http.DeleteAsync($"/api/v1/api-keys/{tenant.KeyId}");
+        using var expiredOne = await tenant.Http.DeleteAsync($"/api/v1/api-keys/{expiringId}");
+        using var stillWorks = await tenant.Http.GetAsync(tenant.WebhooksPath);
+
+        var body = await refused.AssertErrorAsync(409);
+        Assert.Contains("last active", body.GetProperty("message").GetString(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.NoContent, expiredOne.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, stillWorks.StatusCode);
+    }
+
+    [Fact]
+    public async Task Racing_cross_revokes_never_leave_a_merchant_without_an_active_key()
+    {
+        const int Ring = 4;
+        for (var round = 0; round < 5; round++)
+        {
+            var tenant = await fixture.Host.NewTenantAsync();
+            var keys = new List<(string Id, HttpClient Client)> { (tenant.KeyId, tenant.Http) };
+            for (var i = 1; i < Ring; i++)
+            {
+                using var create = await tenant.Http.PostAsync("/api/v1/api-keys", Http.Json(new { name = $"ring {i}" }));
+                var created = await create.BodyAsync();
+                keys.Add((created.GetProperty("id").GetString()!, fixture.Host.Client(created.GetProperty("key").GetString())));
+            }
+
+            foreach (var (_, client) in keys)
+            {
+                using var warm = await client.GetAsync("/api/v1/api-keys");
+                Assert.Equal(HttpStatusCode.OK, warm.StatusCode);
+            }
+
+            // Each key revokes the next, all at once: every one of them sees others still active.
+            var start = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            var revokes = keys.Select(async (key, i) =>
+            {
+                await start.Task;
+                using var response = await key.Client.DeleteAsync($"/api/v1/api-keys/{keys[(i + 1) % Ring].Id}");
+                return response.StatusCode;
+            }).ToList();
+            start.SetResult();
+            var statuses = await Task.WhenAll(revokes);
+            var remaining = (await fixture.Host.Services.GetRequiredService<ApiKeyService>().ListAsync(tenant.MerchantId, 100, null, CancellationToken.None))
+                .Items.Count(k => k.RevokedAt is null);
+
+            Assert.All(statuses, s => Assert.Contains(s, new[] { HttpStatusCode.NoContent, HttpStatusCode.Conflict, HttpStatusCode.Unauthorized }));
+            Assert.True(remaining >= 1, $"round {round}: no active key left; revokes answered {string.Join(", ", statuses.Select(s => (int)s))}");
+            Assert.True(statuses.Count(s => s == HttpStatusCode.NoContent) <= Ring - 1, $"round {round}: every revoke succeeded");
+        }
     }
 
     [Theory]

@@ -51,7 +51,7 @@ public sealed class TenancyEndpoints(
             {
                 using var body = await RequestBody.ReadObjectAsync(httpContext.Request, required: true, ct);
                 var draft = TenancyValidator.ParseApiKey(body!.RootElement);
-                var created = await keys.CreateAsync(caller.MerchantId, draft.Name, draft.ExpiresAt, ct);
+                var created = await keys.CreateAsync(caller, draft.Name, draft.ExpiresAt, ct);
                 return new IdempotentResult(ApiResults.Created($"/{Routes.Prefix}/{Routes.ApiKeys}", created), new ReplaySecret.ApiKey(created.Id));
             }, cancellationToken);
         });

@@ -37,7 +37,7 @@ public sealed class ApiKeyAuthenticator(Tables tables, ApiKeyCache cache, TimePr
             }
 
             await TouchAsync(cached, now, ETag.All, cancellationToken);
-            return new Caller(cached.MerchantId, cached.KeyId);
+            return new Caller(cached.MerchantId, cached.KeyId, cached.ExpiresAt);
         }
 
         var lookup = await tables.ApiKeyHashes.GetEntityIfExistsAsync<ApiKeyHashEntity>(hashHex, ApiKeyHashEntity.Row, cancellationToken: cancellationToken);
@@ -62,7 +62,7 @@ public sealed class ApiKeyAuthenticator(Tables tables, ApiKeyCache cache, TimePr
         var verified = new VerifiedKey(index.MerchantId, index.KeyId, state.ExpiresAt, state.LastUsedAt);
         cache.Remember(hashHex, verified, now);
         await TouchAsync(verified, now, state.ETag, cancellationToken);
-        return new Caller(verified.MerchantId, verified.KeyId);
+        return new Caller(verified.MerchantId, verified.KeyId, verified.ExpiresAt);
     }
 
     /// <summary>Writes lastUsedAt at most once a minute per key; failing to record use never fails the request.</summary>

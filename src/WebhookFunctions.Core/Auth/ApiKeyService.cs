@@ -3,6 +3,7 @@ using Azure.Data.Tables;
 using Microsoft.Extensions.Options;
 using WebhookFunctions.Core.Failures;
 using WebhookFunctions.Core.Limits;
+using WebhookFunctions.Core.Serialization;
 using WebhookFunctions.Core.Storage;
 
 namespace WebhookFunctions.Core.Auth;
@@ -14,6 +15,33 @@ public sealed class ApiKeyService(Tables tables, ApiKeyCache cache, TimeProvider
 
     private readonly int _maxActive = quotas.Value.MaxActiveKeysPerMerchant;
 
+    /// <summary>
+    /// A key made with another key, over the API. A key may not make one that outlives it: when the
+    /// calling key expires, the new key must have an expiry no later than the caller's. An absent
+    /// expiry is refused rather than quietly shortened, so nobody gets a key that ends sooner than
+    /// they asked for without being told.
+    /// </summary>
+    public Task<CreatedApiKey> CreateAsync(Caller caller, string name, DateTimeOffset? expiresAt, CancellationToken cancellationToken)
+    {
+        if (caller.KeyExpiresAt is { } limit)
+        {
+            if (expiresAt is null)
+            {
+                throw new ValidationException(new ErrorDetail("expiresAt",
+                    $"Is required, at most {ApiJson.Format(limit)}: the calling key expires then, and a key cannot create a key that outlives it"));
+            }
+
+            if (Timestamps.Truncate(expiresAt.Value) > limit)
+            {
+                throw new ValidationException(new ErrorDetail("expiresAt",
+                    $"Must be at most {ApiJson.Format(limit)}, when the calling key expires: a key cannot create a key that outlives it"));
+            }
+        }
+
+        return CreateAsync(caller.MerchantId, name, expiresAt, cancellationToken);
+    }
+
+    /// <summary>A key made by an operator (admin CLI) or the demo seeder: no calling key bounds it.</summary>
     public async Task<CreatedApiKey> CreateAsync(string merchantId, string name, DateTimeOffset? expiresAt, CancellationToken cancellationToken)
     {
         Tenancy.MerchantService.RequireName(name);

@@ -233,6 +233,33 @@ public sealed class SelfServiceTests(ApiFixture fixture)
     }
 
     [Fact]
+    public async Task A_key_that_expires_cannot_create_a_key_that_outlives_it()
+    {
+        var tenant = await fixture.Host.NewTenantAsync();
+        var expiry = fixture.Host.Clock.GetUtcNow().AddHours(1);
+        using var create = await tenant.Http.PostAsync("/api/v1/api-keys", Http.Json(new { name = "short", expiresAt = expiry }));
+        using var shortLived = fixture.Host.Client((await create.BodyAsync()).GetProperty("key").GetString());
+
+        using var absent = await shortLived.PostAsync("/api/v1/api-keys", Http.Json(new { name = "forever" }));
+        using var explicitNull = await shortLived.PostAsync("/api/v1/api-keys", Http.Json("{\"name\":\"forever\",\"expiresAt\":null}"));
+        using var later = await shortLived.PostAsync("/api/v1/api-keys", Http.Json(new { name = "later", expiresAt = expiry.AddMinutes(1) }));
+        using var same = await shortLived.PostAsync("/api/v1/api-keys", Http.Json(new { name = "same", expiresAt = expiry }));
+        using var sooner = await shortLived.PostAsync("/api/v1/api-keys", Http.Json(new { name = "sooner", expiresAt = expiry.AddMinutes(-30) }));
+        using var fromPermanent = await tenant.Http.PostAsync("/api/v1/api-keys", Http.Json(new { name = "forever" }));
+
+        foreach (var refused in new[] { absent, explicitNull, later })
+        {
+            var body = await refused.AssertErrorAsync(400, "expiresAt");
+            Assert.Contains("outlive", body.GetProperty("details")[0].GetProperty("message").GetString(), StringComparison.Ordinal);
+        }
+
+        Assert.Equal(HttpStatusCode.Created, same.StatusCode);
+        Assert.Equal(HttpStatusCode.Created, sooner.StatusCode);
+        Assert.Equal(HttpStatusCode.Created, fromPermanent.StatusCode);
+        Assert.Equal(JsonValueKind.Null, (await fromPermanent.BodyAsync()).GetProperty("expiresAt").ValueKind);
+    }
+
+    [Fact]
     public async Task A_merchant_cannot_revoke_another_merchants_key()
     {
         var a = await fixture.Host.NewTenantAsync();

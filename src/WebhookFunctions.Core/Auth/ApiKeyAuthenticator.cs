@@ -27,6 +27,7 @@ public sealed class ApiKeyAuthenticator(Tables tables, ApiKeyCache cache, TimePr
         var hash = ApiKeyFormat.Hash(key);
         var hashHex = Convert.ToHexStringLower(hash);
         var now = clock.GetUtcNow();
+        var lookupBegan = cache.BeginLookup();
 
         if (cache.TryGet(hashHex, out var cached) && cached is not null)
         {
@@ -60,7 +61,7 @@ public sealed class ApiKeyAuthenticator(Tables tables, ApiKeyCache cache, TimePr
         }
 
         var verified = new VerifiedKey(index.MerchantId, index.KeyId, state.ExpiresAt, state.LastUsedAt);
-        cache.Remember(hashHex, verified, now);
+        cache.Remember(hashHex, verified, now, lookupBegan);
         await TouchAsync(verified, now, state.ETag, cancellationToken);
         return new Caller(verified.MerchantId, verified.KeyId, verified.ExpiresAt);
     }

@@ -143,6 +143,8 @@ public sealed class ApiKeyService(Tables tables, ApiKeyCache cache, TimeProvider
             var entity = found.Value!;
             if (entity.RevokedAt is { } revokedAt)
             {
+                // Perhaps an earlier try of this revoke stored it and then failed: the cache still has to hear of it.
+                cache.Revoked(entity.KeyHash);
                 return new RevokedApiKey(keyId, revokedAt);
             }
 
@@ -160,7 +162,7 @@ public sealed class ApiKeyService(Tables tables, ApiKeyCache cache, TimeProvider
             active.RemoveExpired(now);
             var update = new TableEntity(merchantId, keyId) { ["RevokedAt"] = now };
             await SubmitAsync([new(TableTransactionActionType.UpdateMerge, update, ETag.All), CounterAction(merchantId, counter, active)], ct);
-            cache.Forget(entity.KeyHash);
+            cache.Revoked(entity.KeyHash);
             return new RevokedApiKey(keyId, now);
         }, cancellationToken);
     }

@@ -8,8 +8,8 @@ namespace WebhookFunctions.Core.Auth;
 
 /// <summary>
 /// Turns an <c>Authorization</c> header value (<c>Bearer &lt;key&gt;</c>) into a <see cref="Caller"/>. Malformed keys and keys
-/// with a bad checksum are refused before any storage call; known keys cost one point read on a
-/// cache miss and none on a hit.
+/// with a bad checksum are refused before any storage call; other keys cost two point reads on a
+/// cache miss and none on a hit, and a key storage refused is remembered for a few seconds.
 /// </summary>
 public sealed class ApiKeyAuthenticator(Tables tables, ApiKeyCache cache, TimeProvider clock, ILogger<ApiKeyAuthenticator> logger)
 {
@@ -29,8 +29,13 @@ public sealed class ApiKeyAuthenticator(Tables tables, ApiKeyCache cache, TimePr
         var now = clock.GetUtcNow();
         var lookupBegan = cache.BeginLookup();
 
-        if (cache.TryGet(hashHex, out var cached) && cached is not null)
+        if (cache.TryGet(hashHex, now, out var cached))
         {
+            if (cached is null)
+            {
+                return null;
+            }
+
             if (cached.ExpiresAt is { } expiry && expiry <= now)
             {
                 cache.Forget(hashHex);
@@ -44,6 +49,7 @@ public sealed class ApiKeyAuthenticator(Tables tables, ApiKeyCache cache, TimePr
         var lookup = await tables.ApiKeyHashes.GetEntityIfExistsAsync<ApiKeyHashEntity>(hashHex, ApiKeyHashEntity.Row, cancellationToken: cancellationToken);
         if (!lookup.HasValue || !CryptographicOperations.FixedTimeEquals(lookup.Value!.Hash, hash))
         {
+            cache.RememberRefused(hashHex, now, lookupBegan);
             return null;
         }
 
@@ -51,12 +57,15 @@ public sealed class ApiKeyAuthenticator(Tables tables, ApiKeyCache cache, TimePr
         var metadata = await tables.ApiKeys.GetEntityIfExistsAsync<ApiKeyEntity>(index.MerchantId, index.KeyId, cancellationToken: cancellationToken);
         if (!metadata.HasValue)
         {
+            cache.RememberRefused(hashHex, now, lookupBegan);
             return null;
         }
 
         var state = metadata.Value!;
         if (state.RevokedAt is not null || (state.ExpiresAt is { } expiresAt && expiresAt <= now))
         {
+            // Revoked and expired are for good, so they are remembered like an unknown key.
+            cache.RememberRefused(hashHex, now, lookupBegan);
             return null;
         }
 

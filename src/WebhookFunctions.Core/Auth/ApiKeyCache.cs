@@ -3,27 +3,53 @@ using Microsoft.Extensions.Options;
 
 namespace WebhookFunctions.Core.Auth;
 
-/// <summary>Recently verified keys, by hash, for at most <see cref="AuthOptions.CacheSeconds"/>.</summary>
+/// <summary>
+/// Recently verified keys, by hash, for at most <see cref="AuthOptions.CacheSeconds"/>, and recently
+/// refused ones (unknown, revoked, expired) for <see cref="AuthOptions.RefusedKeyCacheSeconds"/>, so a
+/// key that does not work costs no storage read per request.
+/// </summary>
 /// <remarks>
-/// A lookup reads storage, then remembers what it read; a revoke on this instance may land
+/// A lookup reads storage, then remembers what it read; a revoke or a create on this instance may land
 /// in between, and remembering the older answer afterwards would undo it (a revoked key working again
 /// for the cache time). So every lookup notes <see cref="BeginLookup"/> before it reads, every revoke
-/// moves that mark after its write, and a lookup remembers nothing if the mark has moved.
+/// and create moves that mark after its write, and a lookup remembers nothing if the mark has moved.
 /// Checking again after storing the entry closes the gap between the check and the store: either the
 /// change's removal comes after the store, or the second check sees the change and removes it.
 /// One mark for all keys keeps this free of per-key state; the price is only that lookups in flight
-/// during any revoke on this instance (rare, human-paced) go uncached once.
+/// during any key change on this instance (rare, human-paced) go uncached once.
 /// </remarks>
-public sealed class ApiKeyCache(IMemoryCache cache, IOptions<AuthOptions> options)
+public sealed class ApiKeyCache : IDisposable
 {
-    private readonly IMemoryCache _verified = cache;
-    private readonly TimeSpan _lifetime = TimeSpan.FromSeconds(options.Value.CacheSeconds);
+    /// <summary>Refused keys are anyone's to invent, so their memory is bounded apart from everything else.</summary>
+    public const int RefusedCapacity = 10_000;
+
+    private readonly IMemoryCache _verified;
+    private readonly MemoryCache _refused = new(new MemoryCacheOptions { SizeLimit = RefusedCapacity });
+    private readonly TimeSpan _lifetime;
+    private readonly TimeSpan _refusedLifetime;
     private long _changes;
 
-    /// <summary>Taken before a lookup's first storage read and handed back to <see cref="Remember"/>.</summary>
+    public ApiKeyCache(IMemoryCache cache, IOptions<AuthOptions> options)
+    {
+        _verified = cache;
+        _lifetime = TimeSpan.FromSeconds(options.Value.CacheSeconds);
+        _refusedLifetime = TimeSpan.FromSeconds(options.Value.RefusedKeyCacheSeconds);
+    }
+
+    /// <summary>Taken before a lookup's first storage read and handed back to <see cref="Remember"/> or <see cref="RememberRefused"/>.</summary>
     public long BeginLookup() => Interlocked.Read(ref _changes);
 
-    public bool TryGet(string keyHash, out VerifiedKey? key) => _verified.TryGetValue(CacheKey(keyHash), out key);
+    /// <summary>True when the answer is known without storage: <paramref name="key"/> is the verified key, or null for a refused one.</summary>
+    public bool TryGet(string keyHash, DateTimeOffset now, out VerifiedKey? key)
+    {
+        if (_verified.TryGetValue(CacheKey(keyHash), out key))
+        {
+            return true;
+        }
+
+        key = null;
+        return _refused.TryGetValue(keyHash, out DateTimeOffset until) && until > now;
+    }
 
     public void Remember(string keyHash, VerifiedKey key, DateTimeOffset now, long lookupBegan)
     {
@@ -45,6 +71,21 @@ public sealed class ApiKeyCache(IMemoryCache cache, IOptions<AuthOptions> option
         }
     }
 
+    public void RememberRefused(string keyHash, DateTimeOffset now, long lookupBegan)
+    {
+        if (_refusedLifetime <= TimeSpan.Zero || Interlocked.Read(ref _changes) != lookupBegan)
+        {
+            return;
+        }
+
+        // The deadline is kept on the caller's clock; the entry's own expiry only frees the memory.
+        _refused.Set(keyHash, now + _refusedLifetime, new MemoryCacheEntryOptions { AbsoluteExpirationRelativeToNow = _refusedLifetime, Size = 1 });
+        if (Interlocked.Read(ref _changes) != lookupBegan)
+        {
+            _refused.Remove(keyHash);
+        }
+    }
+
     /// <summary>After a revoke is stored: the key fails at once here, and no lookup begun before can cache it again.</summary>
     public void Revoked(string keyHash)
     {
@@ -52,8 +93,21 @@ public sealed class ApiKeyCache(IMemoryCache cache, IOptions<AuthOptions> option
         _verified.Remove(CacheKey(keyHash));
     }
 
+    /// <summary>
+    /// After a key's lookup row is stored: it works at once here even if its hash was remembered as
+    /// unknown. Other instances may refuse it for up to <see cref="AuthOptions.RefusedKeyCacheSeconds"/>,
+    /// which only a client that sent the key before it existed could ever notice.
+    /// </summary>
+    public void Created(string keyHash)
+    {
+        Interlocked.Increment(ref _changes);
+        _refused.Remove(keyHash);
+    }
+
     /// <summary>Drops a cached key that has expired; nothing changed in storage, so lookups in flight are unaffected.</summary>
     public void Forget(string keyHash) => _verified.Remove(CacheKey(keyHash));
+
+    public void Dispose() => _refused.Dispose();
 
     private static string CacheKey(string keyHash) => "api-key:" + keyHash;
 }

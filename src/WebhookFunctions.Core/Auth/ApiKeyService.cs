@@ -100,6 +100,7 @@ public sealed class ApiKeyService(Tables tables, ApiKeyCache cache, TimeProvider
             throw;
         }
 
+        cache.Created(metadata.KeyHash);
         return new CreatedApiKey(metadata.RowKey, key, metadata.KeyPrefix, metadata.Name, metadata.CreatedAt, metadata.ExpiresAt);
     }
 

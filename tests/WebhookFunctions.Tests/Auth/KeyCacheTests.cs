@@ -1,4 +1,5 @@
 using System.Net;
+using WebhookFunctions.Core.Auth;
 using WebhookFunctions.Tests.Infrastructure;
 
 namespace WebhookFunctions.Tests.Auth;
@@ -39,5 +40,33 @@ public sealed class KeyCacheTests(ApiFixture fixture)
 
         Assert.Equal(HttpStatusCode.NoContent, revoke.StatusCode);
         await after.AssertErrorAsync(401);
+    }
+
+    [Fact]
+    public async Task An_unknown_key_costs_one_storage_read_for_a_few_seconds_not_one_per_request()
+    {
+        var (proxy, host) = await StartBehindProxyAsync();
+        await using var _ = proxy;
+        await using var __ = host;
+        var tenant = await host.NewTenantAsync();
+        var unknown = ApiKeyFormat.Generate();
+        var lookups = proxy.Watch(Convert.ToHexStringLower(ApiKeyFormat.Hash(unknown)));
+        using var client = host.Client(unknown);
+
+        for (var i = 0; i < 10; i++)
+        {
+            using var response = await client.GetAsync(tenant.WebhooksPath);
+            await response.AssertErrorAsync(401);
+        }
+
+        var withinAFewSeconds = lookups.Requests;
+        host.Clock.Advance(TimeSpan.FromSeconds(6));
+        using var later = await client.GetAsync(tenant.WebhooksPath);
+        using var known = await tenant.Http.GetAsync(tenant.WebhooksPath);
+
+        Assert.Equal(1, withinAFewSeconds);
+        await later.AssertErrorAsync(401);
+        Assert.Equal(2, lookups.Requests);
+        Assert.Equal(HttpStatusCode.OK, known.StatusCode);
     }
 }

@@ -8,6 +8,7 @@ using WebhookFunctions.Core.Auth;
 using WebhookFunctions.Core.Failures;
 using WebhookFunctions.Core.Hosting;
 using WebhookFunctions.Core.Secrets;
+using WebhookFunctions.Core.Paging;
 using WebhookFunctions.Core.Serialization;
 using WebhookFunctions.Core.Storage;
 using WebhookFunctions.Core.Tenancy;
@@ -137,7 +138,7 @@ public static class AdminCli
             {
                 command.AllowOnly("merchant");
                 var merchant = await merchants.RequireAsync(command.Required("merchant"), cancellationToken);
-                return new KeyList(await services.GetRequiredService<ApiKeyService>().ListAsync(merchant.Id, cancellationToken));
+                return new KeyList(await ListAllKeysAsync(services.GetRequiredService<ApiKeyService>(), merchant.Id, cancellationToken));
             }
 
             case "key revoke":
@@ -150,6 +151,24 @@ public static class AdminCli
 
             default:
                 throw new UsageException($"Unknown command '{command.Words[0]} {command.Words[1]}'.");
+        }
+    }
+
+    /// <summary>Operators see every key, so the CLI reads the API's pages one after another.</summary>
+    private static async Task<IReadOnlyList<ApiKeyInfo>> ListAllKeysAsync(ApiKeyService keys, string merchantId, CancellationToken cancellationToken)
+    {
+        var all = new List<ApiKeyInfo>();
+        string? after = null;
+        while (true)
+        {
+            var (items, more) = await keys.ListAsync(merchantId, PageTokens.MaxLimit, after, cancellationToken);
+            all.AddRange(items);
+            if (!more)
+            {
+                return all;
+            }
+
+            after = items[^1].Id;
         }
     }
 

@@ -10,8 +10,6 @@ namespace WebhookFunctions.Api.Tenancy;
 
 public sealed record ApplicationResponse(string Id, string Name, DateTimeOffset CreatedAt);
 
-public sealed record ApiKeyList(IReadOnlyList<ApiKeyInfo> Items);
-
 /// <summary>Merchant self-service: applications and API keys, through the same services as the admin CLI.</summary>
 public sealed class TenancyEndpoints(
     ApiExecution execution, IdempotencyService idempotency, ApplicationService applications, ApiKeyService keys)
@@ -53,14 +51,18 @@ public sealed class TenancyEndpoints(
             {
                 using var body = await RequestBody.ReadObjectAsync(httpContext.Request, required: true, ct);
                 var draft = TenancyValidator.ParseApiKey(body!.RootElement);
-                var created = await keys.CreateAsync(caller.MerchantId, draft.Name, draft.ExpiresAt, ct);
+                var created = await keys.CreateAsync(caller, draft.Name, draft.ExpiresAt, ct);
                 return new IdempotentResult(ApiResults.Created($"/{Routes.Prefix}/{Routes.ApiKeys}", created), new ReplaySecret.ApiKey(created.Id));
             }, cancellationToken);
         });
 
     public Task<IResult> ListApiKeysAsync(HttpContext httpContext) =>
         execution.RunAsync(httpContext, async cancellationToken =>
-            ApiResults.Ok(new ApiKeyList(await keys.ListAsync(CallerContext.Of(httpContext).MerchantId, cancellationToken))));
+        {
+            var (limit, after) = ListQuery.Read(httpContext.Request);
+            var (items, more) = await keys.ListAsync(CallerContext.Of(httpContext).MerchantId, limit, after, cancellationToken);
+            return ApiResults.Ok(new Page<ApiKeyInfo>(items, more ? PageTokens.Encode(items[^1].Id) : null));
+        });
 
     public Task<IResult> RevokeApiKeyAsync(HttpContext httpContext, string keyId) =>
         execution.RunAsync(httpContext, async cancellationToken =>

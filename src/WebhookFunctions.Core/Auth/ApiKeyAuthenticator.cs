@@ -8,8 +8,8 @@ namespace WebhookFunctions.Core.Auth;
 
 /// <summary>
 /// Turns an <c>Authorization</c> header value (<c>Bearer &lt;key&gt;</c>) into a <see cref="Caller"/>. Malformed keys and keys
-/// with a bad checksum are refused before any storage call; known keys cost one point read on a
-/// cache miss and none on a hit.
+/// with a bad checksum are refused before any storage call; other keys cost two point reads on a
+/// cache miss and none on a hit, and a key storage refused is remembered for a few seconds.
 /// </summary>
 public sealed class ApiKeyAuthenticator(Tables tables, ApiKeyCache cache, TimeProvider clock, ILogger<ApiKeyAuthenticator> logger)
 {
@@ -27,9 +27,15 @@ public sealed class ApiKeyAuthenticator(Tables tables, ApiKeyCache cache, TimePr
         var hash = ApiKeyFormat.Hash(key);
         var hashHex = Convert.ToHexStringLower(hash);
         var now = clock.GetUtcNow();
+        var lookupBegan = cache.BeginLookup();
 
-        if (cache.TryGet(hashHex, out var cached) && cached is not null)
+        if (cache.TryGet(hashHex, now, out var cached))
         {
+            if (cached is null)
+            {
+                return null;
+            }
+
             if (cached.ExpiresAt is { } expiry && expiry <= now)
             {
                 cache.Forget(hashHex);
@@ -37,12 +43,13 @@ public sealed class ApiKeyAuthenticator(Tables tables, ApiKeyCache cache, TimePr
             }
 
             await TouchAsync(cached, now, ETag.All, cancellationToken);
-            return new Caller(cached.MerchantId, cached.KeyId);
+            return new Caller(cached.MerchantId, cached.KeyId, cached.ExpiresAt);
         }
 
         var lookup = await tables.ApiKeyHashes.GetEntityIfExistsAsync<ApiKeyHashEntity>(hashHex, ApiKeyHashEntity.Row, cancellationToken: cancellationToken);
         if (!lookup.HasValue || !CryptographicOperations.FixedTimeEquals(lookup.Value!.Hash, hash))
         {
+            cache.RememberRefused(hashHex, now, lookupBegan);
             return null;
         }
 
@@ -50,19 +57,22 @@ public sealed class ApiKeyAuthenticator(Tables tables, ApiKeyCache cache, TimePr
         var metadata = await tables.ApiKeys.GetEntityIfExistsAsync<ApiKeyEntity>(index.MerchantId, index.KeyId, cancellationToken: cancellationToken);
         if (!metadata.HasValue)
         {
+            cache.RememberRefused(hashHex, now, lookupBegan);
             return null;
         }
 
         var state = metadata.Value!;
         if (state.RevokedAt is not null || (state.ExpiresAt is { } expiresAt && expiresAt <= now))
         {
+            // Revoked and expired are for good, so they are remembered like an unknown key.
+            cache.RememberRefused(hashHex, now, lookupBegan);
             return null;
         }
 
         var verified = new VerifiedKey(index.MerchantId, index.KeyId, state.ExpiresAt, state.LastUsedAt);
-        cache.Remember(hashHex, verified, now);
+        cache.Remember(hashHex, verified, now, lookupBegan);
         await TouchAsync(verified, now, state.ETag, cancellationToken);
-        return new Caller(verified.MerchantId, verified.KeyId);
+        return new Caller(verified.MerchantId, verified.KeyId, verified.ExpiresAt);
     }
 
     /// <summary>Writes lastUsedAt at most once a minute per key; failing to record use never fails the request.</summary>

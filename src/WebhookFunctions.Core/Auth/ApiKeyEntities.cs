@@ -52,3 +52,25 @@ public sealed class ApiKeyHashEntity : ITableEntity
 
     public byte[] Hash { get; set; } = [];
 }
+
+/// <summary>
+/// <c>ApiKeys</c>: the merchant's keys that are not revoked, with their expiries, PK merchantId, RK
+/// <see cref="Row"/>. Every create and revoke rewrites it with its ETag in the same transaction as the
+/// key, so the active-key quota and the last-key guard are decided on one consistent state.
+/// </summary>
+public sealed class ApiKeyCounterEntity : ITableEntity
+{
+    /// <summary>Sorts after every key id (lowercase hex and dashes), so lists stop below it.</summary>
+    public const string Row = "~count";
+
+    public string PartitionKey { get; set; } = string.Empty;
+
+    public string RowKey { get; set; } = Row;
+
+    public DateTimeOffset? Timestamp { get; set; }
+
+    public ETag ETag { get; set; }
+
+    /// <summary><see cref="ActiveKeySet"/> in its stored form.</summary>
+    public string Keys { get; set; } = string.Empty;
+}

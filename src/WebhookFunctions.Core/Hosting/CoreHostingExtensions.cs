@@ -11,6 +11,7 @@ using Microsoft.Extensions.Options;
 using WebhookFunctions.Core.Auth;
 using WebhookFunctions.Core.Delivery;
 using WebhookFunctions.Core.Events;
+using WebhookFunctions.Core.Limits;
 using WebhookFunctions.Core.Maintenance;
 using WebhookFunctions.Core.Secrets;
 using WebhookFunctions.Core.Storage;
@@ -40,6 +41,7 @@ public static class CoreHostingExtensions
         services.AddOptions<ApiOptions>().BindConfiguration(ApiOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<WebhookOptions>().BindConfiguration(WebhookOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<QuotaOptions>().BindConfiguration(QuotaOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<SweepOptions>().BindConfiguration(SweepOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.Section);
         services.AddOptions<KeyVaultOptions>().BindConfiguration(KeyVaultOptions.Section);

@@ -55,3 +55,23 @@ public sealed class ApplicationOwnerEntity : ITableEntity
 
     public string MerchantId { get; set; } = string.Empty;
 }
+
+/// <summary>
+/// <c>Applications</c>: the merchant's application count, PK merchantId, RK <see cref="Row"/>. Written
+/// with its ETag in the same transaction as each application, so the quota holds across instances.
+/// </summary>
+public sealed class ApplicationCounterEntity : ITableEntity
+{
+    /// <summary>Sorts after every application id (lowercase hex and dashes), so lists stop below it.</summary>
+    public const string Row = "~count";
+
+    public string PartitionKey { get; set; } = string.Empty;
+
+    public string RowKey { get; set; } = Row;
+
+    public DateTimeOffset? Timestamp { get; set; }
+
+    public ETag ETag { get; set; }
+
+    public int Count { get; set; }
+}

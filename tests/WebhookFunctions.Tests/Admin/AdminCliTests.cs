@@ -1,7 +1,10 @@
 using System.Net;
 using System.Text.Json;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using WebhookFunctions.Admin;
+using WebhookFunctions.Core.Auth;
+using WebhookFunctions.Core.Paging;
 using WebhookFunctions.Tests.Infrastructure;
 
 namespace WebhookFunctions.Tests.Admin;
@@ -61,6 +64,27 @@ public sealed class AdminCliTests(ApiFixture fixture)
         Assert.Equal(0, revoke.Exit);
         Assert.Equal(tenant.KeyId, JsonDocument.Parse(revoke.Out).RootElement.GetProperty("id").GetString());
         await response.AssertErrorAsync(401);
+    }
+
+    [Fact]
+    public async Task Key_list_shows_every_key_beyond_one_page()
+    {
+        var tenant = await fixture.Host.NewTenantAsync();
+        var keys = fixture.Host.Services.GetRequiredService<ApiKeyService>();
+        // Revoked as they are made, so the active-key quota never gets in the way; two at a time, as every
+        // create and revoke of one merchant goes through the same counter row.
+        await Parallel.ForEachAsync(Enumerable.Range(0, PageTokens.MaxLimit + 5), new ParallelOptions { MaxDegreeOfParallelism = 2 }, async (i, ct) =>
+        {
+            var key = await keys.CreateAsync(tenant.MerchantId, $"k{i}", null, ct);
+            await keys.RevokeAsync(tenant.MerchantId, key.Id, allowLastActive: true, ct);
+        });
+
+        var list = await RunAsync("key", "list", "--merchant", tenant.MerchantId, "--json");
+
+        Assert.Equal(0, list.Exit);
+        var ids = JsonDocument.Parse(list.Out).RootElement.GetProperty("items").EnumerateArray().Select(k => k.GetProperty("id").GetString()).ToList();
+        Assert.Equal(PageTokens.MaxLimit + 6, ids.Distinct().Count());
+        Assert.Contains(tenant.KeyId, ids);
     }
 
     [Theory]

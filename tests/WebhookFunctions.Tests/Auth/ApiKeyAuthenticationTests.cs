@@ -161,18 +161,18 @@ public sealed class ApiKeyAuthenticationTests(ApiFixture fixture)
         {
         }
 
-        var first = (await keys.ListAsync(tenant.MerchantId, CancellationToken.None)).Single().LastUsedAt;
+        var first = (await keys.ListAsync(tenant.MerchantId, 100, null, CancellationToken.None)).Items.Single().LastUsedAt;
         using (await tenant.Http.GetAsync(tenant.WebhooksPath))
         {
         }
 
-        var second = (await keys.ListAsync(tenant.MerchantId, CancellationToken.None)).Single().LastUsedAt;
+        var second = (await keys.ListAsync(tenant.MerchantId, 100, null, CancellationToken.None)).Items.Single().LastUsedAt;
         host.Clock.Advance(TimeSpan.FromSeconds(61));
         using (await tenant.Http.GetAsync(tenant.WebhooksPath))
         {
         }
 
-        var third = (await keys.ListAsync(tenant.MerchantId, CancellationToken.None)).Single().LastUsedAt;
+        var third = (await keys.ListAsync(tenant.MerchantId, 100, null, CancellationToken.None)).Items.Single().LastUsedAt;
 
         Assert.NotNull(first);
         Assert.Equal(first, second);

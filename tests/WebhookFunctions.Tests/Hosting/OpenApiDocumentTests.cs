@@ -151,7 +151,7 @@ public sealed class OpenApiDocumentTests(ApiFixture fixture)
         { "ApplicationPage", typeof(Page<ApplicationResponse>) },
         { "WebhookPage", typeof(Page<WebhookResponse>) },
         { "ApiKey", typeof(ApiKeyInfo) },
-        { "ApiKeyList", typeof(ApiKeyList) },
+        { "ApiKeyPage", typeof(Page<ApiKeyInfo>) },
         { "CreatedApiKey", typeof(CreatedApiKey) },
         { "Event", typeof(EventResponse) },
         { "EventDetail", typeof(EventDetailResponse) },

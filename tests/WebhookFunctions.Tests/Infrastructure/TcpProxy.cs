@@ -1,36 +1,35 @@
 using System.Net;
 using System.Net.Sockets;
-using WebhookFunctions.Development;
+using System.Text;
 
 namespace WebhookFunctions.Tests.Infrastructure;
 
 /// <summary>
 /// A loopback TCP proxy in front of a dependency, so a test can make it refuse connections
-/// (as if it were down) and let it come back, without touching the dependency itself. It also
-/// counts the HTTP/1.1 requests that pass through to the dependency.
+/// (as if it were down) and let it come back, count the requests that reach it, or make one of its
+/// answers slow, without touching the dependency itself.
 /// </summary>
 public sealed class TcpProxy : IAsyncDisposable
 {
     private readonly int _targetPort;
-    private int _requests;
     private readonly List<TcpClient> _open = [];
+    private readonly List<RequestWatch> _watches = [];
+    private readonly RequestWatch _all;
     private TcpListener? _listener;
     private CancellationTokenSource _stop = new();
 
     public TcpProxy(int targetPort)
     {
         _targetPort = targetPort;
-        Port = AzuriteProcess.FreePort();
+        _all = Watch(" HTTP/1.1\r\n");
+        Port = WebhookFunctions.Development.AzuriteProcess.FreePort();
         Resume();
     }
 
     public int Port { get; }
 
-    /// <summary>
-    /// HTTP/1.1 request lines forwarded to the dependency so far: one per request, plus one per
-    /// operation inside a batch (entity-group transaction) body. Counted before they are forwarded.
-    /// </summary>
-    public int Requests => Volatile.Read(ref _requests);
+    /// <summary>HTTP/1.1 requests forwarded to the dependency since the proxy started.</summary>
+    public int Requests => _all.Requests;
 
     /// <summary>When set, connections are accepted and then left unanswered: a dependency that hangs.</summary>
     public bool Hang { get; set; }
@@ -96,9 +95,10 @@ public sealed class TcpProxy : IAsyncDisposable
             }
 
             await outbound.ConnectAsync(IPAddress.Loopback, _targetPort, cancellationToken);
+            var connection = new Connection();
             await Task.WhenAny(
-                CopyToTargetAsync(inbound.GetStream(), outbound.GetStream(), cancellationToken),
-                outbound.GetStream().CopyToAsync(inbound.GetStream(), cancellationToken));
+                ForwardRequestsAsync(inbound.GetStream(), outbound.GetStream(), connection, cancellationToken),
+                ForwardResponsesAsync(outbound.GetStream(), inbound.GetStream(), connection, cancellationToken));
         }
         catch (Exception exception) when (exception is OperationCanceledException or SocketException or IOException or ObjectDisposedException)
         {
@@ -110,26 +110,114 @@ public sealed class TcpProxy : IAsyncDisposable
         }
     }
 
-    private async Task CopyToTargetAsync(Stream from, Stream to, CancellationToken cancellationToken)
+    /// <summary>
+    /// Watches requests for <paramref name="marker"/> (e.g. a key id or hash in a request's URL) from now
+    /// on: counts them, and can hold back the response to the next one.
+    /// </summary>
+    public RequestWatch Watch(string marker)
     {
-        var marker = " HTTP/1.1\r\n"u8.ToArray();
-        var buffer = new byte[64 * 1024];
-        // The end of the previous read, so that a request line split across reads is still seen once.
+        var watch = new RequestWatch(Encoding.ASCII.GetBytes(marker));
+        lock (_watches)
+        {
+            _watches.Add(watch);
+        }
+
+        return watch;
+    }
+
+    private async Task ForwardRequestsAsync(Stream from, Stream to, Connection connection, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[16 * 1024];
         var tail = Array.Empty<byte>();
         int read;
         while ((read = await from.ReadAsync(buffer, cancellationToken)) > 0)
         {
-            var window = tail.Concat(buffer.Take(read)).ToArray();
-            for (var at = window.AsSpan().IndexOf(marker); at >= 0;)
+            // Scanned with the end of the previous read, so a marker split across reads is still seen.
+            var window = new byte[tail.Length + read];
+            tail.CopyTo(window, 0);
+            Array.Copy(buffer, 0, window, tail.Length, read);
+            RequestWatch[] watches;
+            lock (_watches)
             {
-                Interlocked.Increment(ref _requests);
-                var next = window.AsSpan(at + marker.Length).IndexOf(marker);
-                at = next < 0 ? -1 : at + marker.Length + next;
+                watches = [.. _watches];
             }
 
-            tail = window[Math.Max(0, window.Length - (marker.Length - 1))..];
+            var keep = 0;
+            var matched = new List<RequestWatch>();
+            foreach (var watch in watches)
+            {
+                var offset = 0;
+                int at;
+                while ((at = window.AsSpan(offset).IndexOf(watch.Marker)) >= 0)
+                {
+                    if (offset + at + watch.Marker.Length > tail.Length)
+                    {
+                        watch.Count(connection);
+                        matched.Add(watch);
+                    }
+
+                    offset += at + watch.Marker.Length;
+                }
+
+                keep = Math.Max(keep, watch.Marker.Length - 1);
+            }
+
+            tail = window[Math.Max(0, window.Length - keep)..];
+            await to.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
+            matched.ForEach(w => w.Forwarded());
+        }
+    }
+
+    private static async Task ForwardResponsesAsync(Stream from, Stream to, Connection connection, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[16 * 1024];
+        int read;
+        while ((read = await from.ReadAsync(buffer, cancellationToken)) > 0)
+        {
+            // HttpClient sends no request on a connection before the previous response is in, so a
+            // delay armed by a request applies to the start of that request's response.
+            if (Interlocked.Exchange(ref connection.DelayTicks, 0) is var ticks and > 0)
+            {
+                await Task.Delay(TimeSpan.FromTicks(ticks), cancellationToken);
+            }
+
             await to.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
         }
+    }
+
+    internal sealed class Connection
+    {
+        public long DelayTicks;
+    }
+
+    /// <summary>Requests seen containing one marker.</summary>
+    public sealed class RequestWatch(byte[] marker)
+    {
+        private readonly TaskCompletionSource _seen = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private long _delayNextTicks;
+        private int _requests;
+
+        internal byte[] Marker { get; } = marker;
+
+        public int Requests => Volatile.Read(ref _requests);
+
+        /// <summary>Completes when a request with the marker has gone through to the dependency.</summary>
+        public Task FirstSeen => _seen.Task;
+
+        /// <summary>The response to the next request with the marker reaches the caller <paramref name="delay"/> late.</summary>
+        public void DelayNextResponse(TimeSpan delay) => Interlocked.Exchange(ref _delayNextTicks, delay.Ticks);
+
+        /// <summary>Before the request goes on, so the delay is armed before its response can come back.</summary>
+        internal void Count(Connection connection)
+        {
+            Interlocked.Increment(ref _requests);
+            if (Interlocked.Exchange(ref _delayNextTicks, 0) is var ticks and > 0)
+            {
+                Interlocked.Exchange(ref connection.DelayTicks, ticks);
+            }
+        }
+
+        internal void Forwarded() => _seen.TrySetResult();
     }
 
     public ValueTask DisposeAsync()

@@ -171,7 +171,7 @@ public sealed class AttemptProcessor(
                 return null;
             }
 
-            var stats = await deliveries.StatsAsync(current.WebhookId, ct);
+            var stats = await deliveries.ShardAsync(current.WebhookId, DeliveryEntity.ShardOf(current.EventId), ct);
             var now = clock.GetUtcNow();
             var attempt = new DeliveryAttempt(current.Attempts + 1, trigger, startedAt, result.DurationMs, result.HttpStatus, result.Error, result.ResponseBody);
             var updated = scheduledAttempt is { } scheduled ? Scheduled(current, scheduled, result, now) : Manual(current, result);
@@ -207,7 +207,11 @@ public sealed class AttemptProcessor(
             : current;
 
     private static DeliveryStats Count(DeliveryStats stats, SendResult result, DateTimeOffset at) => result.Succeeded
-        ? stats with { SuccessCount = stats.SuccessCount + 1, LastDeliveryAt = at, LastDeliveryStatus = DeliveryStatus.Succeeded, FailureStreak = 0, FailingSince = null }
+        ? stats with
+        {
+            SuccessCount = stats.SuccessCount + 1, LastDeliveryAt = at, LastDeliveryStatus = DeliveryStatus.Succeeded, LastSuccessAt = at,
+            FailureStreak = 0, FailingSince = null,
+        }
         : stats with
         {
             FailureCount = stats.FailureCount + 1,
@@ -217,14 +221,16 @@ public sealed class AttemptProcessor(
             FailingSince = stats.FailureStreak == 0 || stats.FailingSince is null ? at : stats.FailingSince,
         };
 
-    private async Task DisableIfDeadAsync(Webhook webhook, SendResult result, DeliveryStats stats, CancellationToken cancellationToken)
+    private async Task DisableIfDeadAsync(Webhook webhook, SendResult result, DeliveryStats shard, CancellationToken cancellationToken)
     {
         string? reason = null;
         if (result.HttpStatus == 410)
         {
             reason = DisabledReasons.Gone;
         }
-        else if (!result.Succeeded && stats.FailureStreak >= _options.DisableAfterFailures
+        else if (!result.Succeeded && shard.FailureStreak > 0
+                 && await deliveries.StatsAsync(webhook.Id, cancellationToken) is { } stats
+                 && stats.FailureStreak >= _options.DisableAfterFailures
                  && stats.FailingSince is { } since && clock.GetUtcNow() - since >= _options.DisableAfterDuration)
         {
             reason = DisabledReasons.ConsecutiveFailures;

@@ -74,7 +74,12 @@ public sealed record Delivery
 public sealed record DeliveryAttempt(
     int Attempt, string Trigger, DateTimeOffset StartedAt, long DurationMs, int? HttpStatus, string? Error, string? ResponseBody);
 
-/// <summary>A webhook's attempt counts and failure streak, kept apart from the webhook so that delivery never changes its ETag.</summary>
+/// <summary>
+/// A webhook's attempt counts and failure streak, kept apart from the webhook so that delivery never
+/// changes its ETag. They are kept in <see cref="DeliveryEntity.StatsShards"/> rows, an attempt
+/// counting in the shard its event falls in, so that concurrent attempts to one busy endpoint do not
+/// all contend on one row; reads add the shards up.
+/// </summary>
 public sealed record DeliveryStats
 {
     public long SuccessCount { get; init; }
@@ -90,7 +95,32 @@ public sealed record DeliveryStats
 
     public DateTimeOffset? FailingSince { get; init; }
 
+    public DateTimeOffset? LastSuccessAt { get; init; }
+
     public ETag Version { get; init; }
 
     public static DeliveryStats Empty { get; } = new();
+
+    /// <summary>
+    /// The webhook's totals from its shards. The streak counts the failures every shard saw after the
+    /// latest success anywhere; a shard whose own streak began before that success is left out, which
+    /// can only delay a disable, never cause one. While an endpoint is dead every shard's streak begins
+    /// after its last success, so the count is then exact.
+    /// </summary>
+    public static DeliveryStats Combine(IReadOnlyCollection<DeliveryStats> shards)
+    {
+        var lastSuccess = shards.Max(s => s.LastSuccessAt);
+        var failing = shards.Where(s => s.FailureStreak > 0 && s.FailingSince is { } since && (lastSuccess is null || since > lastSuccess)).ToList();
+        var last = shards.Where(s => s.LastDeliveryAt is not null).MaxBy(s => s.LastDeliveryAt);
+        return new DeliveryStats
+        {
+            SuccessCount = shards.Sum(s => s.SuccessCount),
+            FailureCount = shards.Sum(s => s.FailureCount),
+            LastDeliveryAt = last?.LastDeliveryAt,
+            LastDeliveryStatus = last?.LastDeliveryStatus,
+            LastSuccessAt = lastSuccess,
+            FailureStreak = failing.Sum(s => s.FailureStreak),
+            FailingSince = failing.Min(s => s.FailingSince),
+        };
+    }
 }

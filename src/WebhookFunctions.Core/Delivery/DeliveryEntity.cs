@@ -12,12 +12,18 @@ namespace WebhookFunctions.Core.Delivery;
 /// <item><c>a:{descending event id}:{attempt:D5}</c>: its attempts, in order;</item>
 /// <item><c>p:{descending event id}</c>: present exactly while the delivery is pending, with its due time, for the sweep;</item>
 /// <item><c>m:{manual id}</c>: a manual resend's claim, so a duplicate message does not send it twice;</item>
-/// <item><c>stats</c>: the webhook's counts and failure streak.</item>
+/// <item><c>stats:{0..7}</c>: the webhook's counts and failure streak, in shards.</item>
 /// </list>
 /// </summary>
 public static class DeliveryEntity
 {
-    public const string StatsRowKey = "stats";
+    /// <summary>Rows a webhook's counts are spread over; each attempt updates one, chosen by its event.</summary>
+    public const int StatsShards = 8;
+
+    public static string StatsRowKeyOf(int shard) => $"stats:{shard}";
+
+    /// <summary>UUIDv7s end in random bits, so their last hex digit spreads events evenly over the shards.</summary>
+    public static int ShardOf(string eventId) => Convert.ToInt32(eventId[^1].ToString(), 16) % StatsShards;
 
     public static string RowKeyOf(string eventId) => "d:" + Ids.Descending(eventId);
 
@@ -118,9 +124,9 @@ public static class DeliveryEntity
         row.GetString("Error"),
         row.GetString("ResponseBody"));
 
-    public static TableEntity ToEntity(string webhookId, DeliveryStats s)
+    public static TableEntity ToEntity(string webhookId, int shard, DeliveryStats s)
     {
-        var row = new TableEntity(webhookId, StatsRowKey)
+        var row = new TableEntity(webhookId, StatsRowKeyOf(shard))
         {
             ETag = s.Version,
             ["SuccessCount"] = s.SuccessCount,
@@ -129,6 +135,7 @@ public static class DeliveryEntity
             ["LastDeliveryStatus"] = s.LastDeliveryStatus,
             ["FailureStreak"] = s.FailureStreak,
             ["FailingSince"] = s.FailingSince,
+            ["LastSuccessAt"] = s.LastSuccessAt,
         };
         foreach (var key in row.Keys.Where(k => row[k] is null).ToList())
         {
@@ -146,6 +153,7 @@ public static class DeliveryEntity
         LastDeliveryStatus = row.GetString("LastDeliveryStatus"),
         FailureStreak = row.GetInt32("FailureStreak") ?? 0,
         FailingSince = row.GetDateTimeOffset("FailingSince"),
+        LastSuccessAt = row.GetDateTimeOffset("LastSuccessAt"),
         Version = row.ETag,
     };
 

@@ -69,9 +69,24 @@ public sealed class DeliveryStore(Tables tables)
         return items;
     }
 
+    /// <summary>The webhook's counts: its shards added up (one single-partition range read).</summary>
     public async Task<DeliveryStats> StatsAsync(string webhookId, CancellationToken cancellationToken)
     {
-        var found = await _table.GetEntityIfExistsAsync<TableEntity>(webhookId, DeliveryEntity.StatsRowKey, cancellationToken: cancellationToken);
+        var shards = new List<DeliveryStats>();
+        await foreach (var row in _table.QueryAsync<TableEntity>(
+                           TableClient.CreateQueryFilter($"PartitionKey eq {webhookId} and RowKey gt {"stats:"} and RowKey lt {"stats;"}"),
+                           cancellationToken: cancellationToken))
+        {
+            shards.Add(DeliveryEntity.ToStats(row));
+        }
+
+        return shards.Count == 0 ? DeliveryStats.Empty : DeliveryStats.Combine(shards);
+    }
+
+    /// <summary>One shard of the webhook's counts, with its version for the recording transaction.</summary>
+    public async Task<DeliveryStats> ShardAsync(string webhookId, int shard, CancellationToken cancellationToken)
+    {
+        var found = await _table.GetEntityIfExistsAsync<TableEntity>(webhookId, DeliveryEntity.StatsRowKeyOf(shard), cancellationToken: cancellationToken);
         return found.HasValue ? DeliveryEntity.ToStats(found.Value!) : DeliveryStats.Empty;
     }
 
@@ -98,13 +113,14 @@ public sealed class DeliveryStore(Tables tables)
         Delivery current, Delivery updated, DeliveryAttempt attempt, DeliveryStats currentStats, DeliveryStats updatedStats,
         string? manualId, CancellationToken cancellationToken)
     {
+        var shard = DeliveryEntity.ShardOf(updated.EventId);
         var actions = new List<TableTransactionAction>
         {
             new(TableTransactionActionType.Add, DeliveryEntity.ToEntity(updated.WebhookId, updated.EventId, attempt, updated.CreatedAt)),
             new(TableTransactionActionType.UpdateReplace, DeliveryEntity.ToEntity(updated), current.Version),
             DeliveryEntity.HasVersion(currentStats.Version)
-                ? new(TableTransactionActionType.UpdateReplace, DeliveryEntity.ToEntity(updated.WebhookId, updatedStats), currentStats.Version)
-                : new(TableTransactionActionType.Add, DeliveryEntity.ToEntity(updated.WebhookId, updatedStats)),
+                ? new(TableTransactionActionType.UpdateReplace, DeliveryEntity.ToEntity(updated.WebhookId, shard, updatedStats), currentStats.Version)
+                : new(TableTransactionActionType.Add, DeliveryEntity.ToEntity(updated.WebhookId, shard, updatedStats)),
         };
         if (updated.Status == DeliveryStatus.Pending)
         {
@@ -180,17 +196,20 @@ public sealed class DeliveryStore(Tables tables)
         }
     }
 
-    /// <summary>Ends a failure streak, as re-enabling a webhook does; counts are kept.</summary>
+    /// <summary>Ends a failure streak in every shard, as re-enabling a webhook does; counts are kept.</summary>
     public async Task ResetStreakAsync(string webhookId, CancellationToken cancellationToken)
     {
-        var update = new TableEntity(webhookId, DeliveryEntity.StatsRowKey) { ["FailureStreak"] = 0, ["FailingSince"] = null };
-        try
+        for (var shard = 0; shard < DeliveryEntity.StatsShards; shard++)
         {
-            await _table.UpdateEntityAsync(update, ETag.All, TableUpdateMode.Merge, cancellationToken);
-        }
-        catch (RequestFailedException exception) when (exception.Status == 404)
-        {
-            // No attempt yet: there is no streak to end.
+            try
+            {
+                await _table.UpdateEntityAsync(
+                    new TableEntity(webhookId, DeliveryEntity.StatsRowKeyOf(shard)) { ["FailureStreak"] = 0 }, ETag.All, TableUpdateMode.Merge, cancellationToken);
+            }
+            catch (RequestFailedException exception) when (exception.Status == 404)
+            {
+                // No attempt counted in this shard yet: there is no streak to end.
+            }
         }
     }
 

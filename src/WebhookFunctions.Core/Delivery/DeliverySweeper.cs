@@ -41,8 +41,10 @@ public sealed class DeliverySweeper(
             }
         }
 
+        // Webhook rows are the ones with a Url (index and counter rows have none). A constant filter:
+        // CreateQueryFilter quotes every value, so it cannot name a column.
         var webhookRows = tables.Webhooks.QueryAsync<TableEntity>(
-            TableClient.CreateQueryFilter($"{WebhookEntity.Url} gt {string.Empty}"), select: [WebhookEntity.WebhookId], cancellationToken: cancellationToken);
+            $"{WebhookEntity.Url} gt ''", select: [WebhookEntity.WebhookId], cancellationToken: cancellationToken);
         await foreach (var row in webhookRows)
         {
             await foreach (var marker in deliveries.PendingAsync(row.GetString(WebhookEntity.WebhookId), cancellationToken))

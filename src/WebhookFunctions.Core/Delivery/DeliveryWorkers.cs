@@ -37,14 +37,27 @@ public sealed class DeliveryWorkers(
         PumpAsync(queues.Attempts, text => DeliveryQueues.Deserialize<AttemptMessage>(text) is { } m ? attempts.HandleAsync(m, stoppingToken) : null, stoppingToken),
         SweepAsync(stoppingToken));
 
+    /// <summary>
+    /// Keeps up to <c>Delivery:BatchSize</c> messages in hand, taking more as each finishes, so one slow
+    /// receiver holds one slot rather than the whole batch.
+    /// </summary>
     private async Task PumpAsync(QueueClient queue, Func<string, Task?> handle, CancellationToken stoppingToken)
     {
+        using var slots = new SemaphoreSlim(_options.BatchSize, _options.BatchSize);
         var idle = MinPoll;
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
-                var received = (await queue.ReceiveMessagesAsync(_options.BatchSize, Lease, stoppingToken)).Value;
+                await slots.WaitAsync(stoppingToken);
+                var free = 1;
+                while (free < _options.BatchSize && slots.Wait(0))
+                {
+                    free++;
+                }
+
+                var received = (await queue.ReceiveMessagesAsync(free, Lease, stoppingToken)).Value;
+                slots.Release(free - received.Length);
                 if (received.Length == 0)
                 {
                     await Task.Delay(idle, stoppingToken);
@@ -53,7 +66,20 @@ public sealed class DeliveryWorkers(
                 }
 
                 idle = MinPoll;
-                await Task.WhenAll(received.Select(message => HandleOneAsync(queue, message, handle, stoppingToken)));
+                foreach (var message in received)
+                {
+                    _ = Task.Run(async () =>
+                    {
+                        try
+                        {
+                            await HandleOneAsync(queue, message, handle, stoppingToken);
+                        }
+                        finally
+                        {
+                            slots.Release();
+                        }
+                    }, CancellationToken.None);
+                }
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {

@@ -69,6 +69,12 @@ public sealed class EventValidator(EventCatalog catalog)
     private string? ReadEventType(JsonElement value, List<ErrorDetail> errors)
     {
         var name = value.ValueKind == JsonValueKind.String ? JsonFields.ReadString(value, "eventType", errors) : null;
+        if (name == EventCatalog.WebhookDisabled)
+        {
+            errors.Add(new ErrorDetail("eventType", "webhook.disabled is published by the service itself, not by merchants"));
+            return null;
+        }
+
         if (name is null || name == EventCatalog.All || !catalog.Contains(name))
         {
             errors.Add(new ErrorDetail("eventType", name is null

@@ -47,7 +47,7 @@ public sealed class LayeringTests(ApiFixture fixture)
         var table = new TableServiceClient(fixture.ConnectionString).GetTableClient(TableNames.Webhooks);
         var rowKey = WebhookEntity.RowKeyOf(tenant.ApplicationId, id);
         await table.UpdateEntityAsync(
-            new TableEntity(tenant.MerchantId, rowKey) { ["SuccessCount"] = 42L, ["DisabledReason"] = "future" },
+            new TableEntity(tenant.MerchantId, rowKey) { ["SuccessCount"] = 42L, ["FutureColumn"] = "future" },
             Azure.ETag.All, TableUpdateMode.Merge);
 
         using var patch = await tenant.Http.PatchJsonAsync($"{tenant.WebhooksPath}/{id}", new { description = (string?)null, isActive = false });
@@ -59,7 +59,7 @@ public sealed class LayeringTests(ApiFixture fixture)
         Assert.Equal(HttpStatusCode.OK, patchUrl.StatusCode);
         var row = (await table.GetEntityAsync<TableEntity>(tenant.MerchantId, rowKey)).Value;
         Assert.Equal(42L, row.GetInt64("SuccessCount"));
-        Assert.Equal("future", row.GetString("DisabledReason"));
+        Assert.Equal("future", row.GetString("FutureColumn"));
         // The known columns did change, and a null cleared one rather than leaving the old value.
         Assert.False(row.ContainsKey(WebhookEntity.Description));
         Assert.False(row.GetBoolean(WebhookEntity.IsActive));

@@ -266,7 +266,7 @@ public sealed partial class WebhookLifecycleTests(ApiFixture fixture)
         var body = await response.BodyAsync();
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Equal(["session.completed", "session.expired"], body.GetProperty("items").EnumerateArray().Select(i => i.GetProperty("name").GetString()));
+        Assert.Equal(["session.completed", "session.expired", "webhook.disabled"], body.GetProperty("items").EnumerateArray().Select(i => i.GetProperty("name").GetString()));
     }
 
     [Fact]

@@ -51,7 +51,7 @@ public sealed class DeliveryWorkers(
             {
                 await slots.WaitAsync(stoppingToken);
                 var free = 1;
-                while (free < _options.BatchSize && slots.Wait(0))
+                while (free < _options.BatchSize && slots.Wait(0, CancellationToken.None))
                 {
                     free++;
                 }

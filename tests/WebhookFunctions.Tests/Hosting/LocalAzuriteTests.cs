@@ -71,7 +71,7 @@ public sealed partial class LocalAzuriteTests(ApiFixture fixture) : IDisposable
 
         Assert.NotEqual(0, exitCode);
         Assert.Matches(@"Azurite \(process \d+\) on port \d+ exited with code 137 while this host was using it; stopping the host", host.Output);
-        Assert.Contains("successfully started on 127.0.0.1", host.Output, StringComparison.Ordinal);
+        Assert.Contains("Table service is successfully listening at http://127.0.0.1", host.Output, StringComparison.Ordinal);
     }
 
     /// <summary>A host that starts its own Azurite on a free port with data in a temporary folder.</summary>
@@ -82,6 +82,8 @@ public sealed partial class LocalAzuriteTests(ApiFixture fixture) : IDisposable
             $"LocalSecrets:Key={TestHost.LocalSecretsKey}",
             "Development:StartAzurite=true",
             $"Development:AzuriteTablePort={AzuriteProcess.FreePort()}",
+            $"Development:AzuriteQueuePort={AzuriteProcess.FreePort()}",
+            $"Development:AzuriteBlobPort={AzuriteProcess.FreePort()}",
             $"Development:AzuriteDataDirectory={_data}",
             "Logging:LogLevel:Default=Information",
         ],

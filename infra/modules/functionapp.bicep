@@ -52,8 +52,12 @@ var productSettings = union(
 )
 
 var hostSettings = {
-  // The Functions host reaches its storage by identity: no connection string, no key.
+  // The Functions host, its timer leases and the delivery queue triggers (Connection = "AzureWebJobsStorage")
+  // reach storage by identity: no connection string, no key. The service URIs win over the account name,
+  // which stays for anything else the host derives from it.
   AzureWebJobsStorage__accountName: storageAccount.name
+  AzureWebJobsStorage__blobServiceUri: storageAccount.properties.primaryEndpoints.blob
+  AzureWebJobsStorage__queueServiceUri: storageAccount.properties.primaryEndpoints.queue
   AzureWebJobsStorage__credential: 'managedidentity'
   AzureWebJobsStorage__clientId: identityClientId
   AZURE_CLIENT_ID: identityClientId

@@ -6,8 +6,8 @@ param applicationInsightsName string
 
 // Built-in role definition ids.
 var storageRoles = [
-  'b7e6dc6d-f1e8-4753-8033-0f276bb0955b' // Storage Blob Data Owner: the Functions host's blobs and the deployment package
-  '974c5e8b-45b9-4653-ba55-5f855dd0fb88' // Storage Queue Data Contributor: the Functions host
+  'b7e6dc6d-f1e8-4753-8033-0f276bb0955b' // Storage Blob Data Owner: the Functions host's blobs (timer and listener leases) and the deployment package
+  '974c5e8b-45b9-4653-ba55-5f855dd0fb88' // Storage Queue Data Contributor: the delivery queue triggers (receive, delete, move to -poison) and the app's enqueues
   '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3' // Storage Table Data Contributor: the product's tables
 ]
 var keyVaultSecretsOfficer = 'b86a8fe4-44ce-4948-aee5-eccb2c155cd7' // set, read and delete signing secrets

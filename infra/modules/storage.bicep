@@ -3,7 +3,7 @@ param location string
 param tags object
 param deploymentContainerName string
 
-@description('The product\'s tables (src/WebhookFunctions.Api/Storage/TableNames.cs). The app also creates them if missing.')
+@description('The product\'s tables (src/WebhookFunctions.Core/Storage/TableNames.cs). The app also creates them if missing.')
 param tableNames array = [
   'Merchants'
   'Applications'
@@ -12,6 +12,16 @@ param tableNames array = [
   'ApiKeyHashes'
   'Webhooks'
   'Idempotency'
+  'Events'
+  'Deliveries'
+]
+
+@description('The delivery work queues and their poison queues (src/WebhookFunctions.Core/Delivery/DeliveryQueues.cs), named by the Functions app\'s queue triggers. The app also creates them if missing.')
+param queueNames array = [
+  'webhook-fanout'
+  'webhook-fanout-poison'
+  'webhook-attempts'
+  'webhook-attempts-poison'
 ]
 
 resource account 'Microsoft.Storage/storageAccounts@2023-05-01' = {
@@ -50,12 +60,23 @@ resource account 'Microsoft.Storage/storageAccounts@2023-05-01' = {
   resource tableService 'tableServices' = {
     name: 'default'
   }
+
+  resource queueService 'queueServices' = {
+    name: 'default'
+  }
 }
 
 resource tables 'Microsoft.Storage/storageAccounts/tableServices/tables@2023-05-01' = [
   for tableName in tableNames: {
     parent: account::tableService
     name: tableName
+  }
+]
+
+resource queues 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-05-01' = [
+  for queueName in queueNames: {
+    parent: account::queueService
+    name: queueName
   }
 ]
 

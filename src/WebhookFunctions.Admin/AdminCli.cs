@@ -29,6 +29,7 @@ public static class AdminCli
           key create --merchant ID --name NAME [--expires-at ISO-8601]
           key list --merchant ID
           key revoke --merchant ID --id KEYID
+          queue redrive --queue NAME [--max N]   move NAME-poison's messages back to NAME
         Configuration as for the hosts: appsettings.{Environment}.json, then environment variables
         such as Storage__ConnectionString or Storage__TableServiceUri.
         """;
@@ -149,6 +150,18 @@ public static class AdminCli
                 return await services.GetRequiredService<ApiKeyService>().RevokeAsync(merchant.Id, command.Required("id"), allowLastActive: true, cancellationToken);
             }
 
+            case "queue redrive":
+            {
+                command.AllowOnly("queue", "max");
+                var queue = command.Required("queue");
+                if (PoisonRedrive.IsPoisonQueue(queue))
+                {
+                    throw new UsageException("--queue names the work queue (e.g. webhook-attempts); its -poison queue is where messages come from.");
+                }
+
+                return await PoisonRedrive.Create(services).RunAsync(queue, ParseMax(command.Optional("max")), cancellationToken);
+            }
+
             default:
                 throw new UsageException($"Unknown command '{command.Words[0]} {command.Words[1]}'.");
         }
@@ -184,6 +197,18 @@ public static class AdminCli
             : throw new UsageException("--expires-at must be an ISO 8601 timestamp, e.g. 2027-01-31T00:00:00Z.");
     }
 
+    private static int? ParseMax(string? value)
+    {
+        if (value is null)
+        {
+            return null;
+        }
+
+        return int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var parsed) && parsed > 0
+            ? parsed
+            : throw new UsageException("--max must be a whole number of messages, at least 1.");
+    }
+
     private static string Option(string field) => field == "expiresAt" ? "expires-at" : field;
 
     private static string Describe(object result) => result switch
@@ -198,6 +223,7 @@ public static class AdminCli
                 + (k.RevokedAt is { } r ? $"  revoked {ApiJson.Format(r)}" : string.Empty)
                 + (k.ExpiresAt is { } e ? $"  expires {ApiJson.Format(e)}" : string.Empty))),
         RevokedApiKey r => $"API key {r.Id} revoked {ApiJson.Format(r.RevokedAt)}",
+        RedriveResult r => $"Moved {r.Moved} message(s) from {r.Queue}-poison back to {r.Queue}",
         _ => result.ToString() ?? string.Empty,
     };
 

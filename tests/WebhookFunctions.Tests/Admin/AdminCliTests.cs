@@ -1,5 +1,7 @@
 using System.Net;
+using System.Text;
 using System.Text.Json;
+using Azure.Storage.Queues;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using WebhookFunctions.Admin;
@@ -95,6 +97,11 @@ public sealed class AdminCliTests(ApiFixture fixture)
     [InlineData("merchant delete --name x")]
     [InlineData("merchant create --name x --colour red")]
     [InlineData("key create --merchant 0193f1c2-0000-7000-8000-000000000000 --name k --expires-at soon")]
+    [InlineData("queue redrive")]
+    [InlineData("queue redrive --queue webhook-attempts-poison")]
+    [InlineData("queue redrive --queue webhook-attempts --max 0")]
+    [InlineData("queue redrive --queue webhook-attempts --max lots")]
+    [InlineData("queue redrive --queue webhook-attempts --colour red")]
     public async Task Bad_arguments_print_usage_and_exit_2(string commandLine)
     {
         var (exit, stdout, stderr) = await RunAsync(commandLine.Split(' ', StringSplitOptions.RemoveEmptyEntries));
@@ -125,4 +132,77 @@ public sealed class AdminCliTests(ApiFixture fixture)
         Assert.Equal(2, exit);
         Assert.Contains("--expires-at", stderr, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Queue_redrive_moves_poisoned_messages_back_unchanged_and_says_how_many()
+    {
+        var (queue, poison) = await NewQueuePairAsync();
+        string[] bodies =
+        [
+            Convert.ToBase64String(Encoding.UTF8.GetBytes("""{"merchantId":"m","applicationId":"a","webhookId":"w","eventId":"e","attempt":2}""")),
+            Convert.ToBase64String(Encoding.UTF8.GetBytes("""{"merchantId":"m","applicationId":"a","eventId":"e"}""")),
+            "%%% not even base64 %%%",
+        ];
+        foreach (var body in bodies)
+        {
+            await poison.SendMessageAsync(body);
+        }
+
+        var (exit, stdout, stderr) = await RunAsync("queue", "redrive", "--queue", queue.Name, "--json");
+
+        Assert.True(exit == 0, stderr);
+        var result = JsonDocument.Parse(stdout).RootElement;
+        Assert.Equal(["queue", "moved"], result.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(queue.Name, result.GetProperty("queue").GetString());
+        Assert.Equal(3, result.GetProperty("moved").GetInt32());
+        Assert.Equal(bodies.Order(StringComparer.Ordinal), (await PeekAsync(queue)).Order(StringComparer.Ordinal));
+        // Counted, not peeked: a message taken but never deleted stays in the queue, hidden.
+        Assert.Equal(0, (await poison.GetPropertiesAsync()).Value.ApproximateMessagesCount);
+    }
+
+    [Fact]
+    public async Task Queue_redrive_with_max_moves_no_more_than_that()
+    {
+        var (queue, poison) = await NewQueuePairAsync();
+        foreach (var n in new[] { "one", "two", "three" })
+        {
+            await poison.SendMessageAsync(Convert.ToBase64String(Encoding.UTF8.GetBytes(n)));
+        }
+
+        var (exit, stdout, _) = await RunAsync("queue", "redrive", "--queue", queue.Name, "--max", "2", "--json");
+
+        Assert.Equal(0, exit);
+        Assert.Equal(2, JsonDocument.Parse(stdout).RootElement.GetProperty("moved").GetInt32());
+        Assert.Equal(2, (await PeekAsync(queue)).Count);
+        Assert.Equal(1, (await poison.GetPropertiesAsync()).Value.ApproximateMessagesCount);
+    }
+
+    [Fact]
+    public async Task Queue_redrive_of_an_unknown_queue_exits_1_and_of_one_never_poisoned_moves_nothing()
+    {
+        var missing = await RunAsync("queue", "redrive", "--queue", $"nosuch{Guid.NewGuid():N}", "--json");
+        var (queue, poison) = await NewQueuePairAsync();
+        await poison.DeleteAsync();
+        var clean = await RunAsync("queue", "redrive", "--queue", queue.Name, "--json");
+
+        Assert.Equal(1, missing.Exit);
+        Assert.Empty(missing.Out);
+        Assert.Contains("does not exist", missing.Err, StringComparison.Ordinal);
+        Assert.Equal(0, clean.Exit);
+        Assert.Equal(0, JsonDocument.Parse(clean.Out).RootElement.GetProperty("moved").GetInt32());
+    }
+
+    /// <summary>A queue and its poison queue of their own, read and written byte for byte.</summary>
+    private async Task<(QueueClient Queue, QueueClient Poison)> NewQueuePairAsync()
+    {
+        var service = new QueueServiceClient(fixture.ConnectionString, new QueueClientOptions { MessageEncoding = QueueMessageEncoding.None });
+        var queue = service.GetQueueClient($"redrive{Guid.NewGuid():N}");
+        var poison = service.GetQueueClient(queue.Name + "-poison");
+        await queue.CreateAsync();
+        await poison.CreateAsync();
+        return (queue, poison);
+    }
+
+    private static async Task<List<string>> PeekAsync(QueueClient queue) =>
+        (await queue.PeekMessagesAsync(32)).Value.Select(m => m.Body.ToString()).ToList();
 }

@@ -1,8 +1,11 @@
+using System.Globalization;
 using System.Reflection;
+using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using WebhookFunctions.Api.Http;
+using WebhookFunctions.Core.Delivery;
 using WebhookFunctions.Core.Hosting;
 using WebhookFunctions.Tests.Infrastructure;
 
@@ -12,7 +15,7 @@ namespace WebhookFunctions.Tests.Hosting;
 /// The Functions app cannot be built on every machine, so its function files are read as source: each
 /// HTTP function must name an operation, its method and its route constant exactly as the standalone
 /// host maps it, and every other function must be in the library's table of background functions with
-/// the same trigger.
+/// the same trigger and the same schedule or queue.
 /// </summary>
 [Collection(ApiTestGroup.Name)]
 public sealed partial class OperationParityTests(ApiFixture fixture)
@@ -28,6 +31,95 @@ public sealed partial class OperationParityTests(ApiFixture fixture)
     {
         var expected = BackgroundFunctions.All.Select(f => $"{f.Name} {f.Trigger}").Order(StringComparer.Ordinal).ToList();
         Assert.Equal(expected, FunctionsAppDeclarations().Where(d => !d.EndsWith(" HttpTrigger", StringComparison.Ordinal)).ToList());
+    }
+
+    /// <summary>A background function: its name, its trigger's schedule or queue constant, the trigger's options and what it binds to.</summary>
+    [GeneratedRegex(@"\[Function\(BackgroundFunctions\.(?<name>\w+)\)\]\s*public\s+Task\s+Run\(\s*\[(?<trigger>Queue|Timer)Trigger\((?<owner>BackgroundFunctions|DeliveryQueues)\.(?<source>\w+)(?<options>[^\]]*)\)\]\s*(?<type>\w+)\s+\w+,\s*CancellationToken\s+cancellationToken\)\s*=>")]
+    private static partial Regex BackgroundDeclaration();
+
+    [Fact]
+    public void Functions_app_background_functions_start_from_the_library_schedule_or_queue()
+    {
+        var found = new List<string>();
+        foreach (var file in FunctionFiles())
+        {
+            foreach (Match match in BackgroundDeclaration().Matches(File.ReadAllText(file)))
+            {
+                var owner = match.Groups["owner"].Value == nameof(DeliveryQueues) ? typeof(DeliveryQueues) : typeof(BackgroundFunctions);
+                var source = (string)owner.GetField(match.Groups["source"].Value)!.GetRawConstantValue()!;
+                if (match.Groups["trigger"].Value == "Queue")
+                {
+                    // Identity-based in Azure (AzureWebJobsStorage__queueServiceUri and __credential), so no key is needed.
+                    Assert.Equal(", Connection = \"AzureWebJobsStorage\"", match.Groups["options"].Value);
+                    // The host-side queue extension binds a string or a POCO; QueueMessage needs SDK-type binding.
+                    Assert.Equal("string", match.Groups["type"].Value);
+                }
+                else
+                {
+                    Assert.Equal(string.Empty, match.Groups["options"].Value);
+                    Assert.Equal("TimerInfo", match.Groups["type"].Value);
+                }
+
+                found.Add($"{match.Groups["name"].Value} {match.Groups["trigger"].Value}Trigger {source}");
+            }
+        }
+
+        var expected = BackgroundFunctions.All.Select(f => $"{f.Name} {f.Trigger} {f.Source}").Order(StringComparer.Ordinal);
+        Assert.Equal(expected, found.Order(StringComparer.Ordinal));
+    }
+
+    [Theory]
+    [InlineData(nameof(BackgroundFunctions.FanOutEvent), nameof(FanOutProcessor), nameof(FanOutMessage))]
+    [InlineData(nameof(BackgroundFunctions.AttemptDelivery), nameof(AttemptProcessor), nameof(AttemptMessage))]
+    public void Queue_functions_hand_each_message_to_its_processor_and_throw_on_one_they_cannot_read(string function, string processor, string message)
+    {
+        var source = File.ReadAllText(Path.Combine(RepositoryRoot(), "src", "WebhookFunctions", "Functions", function + ".cs"));
+
+        Assert.Contains($"({processor} processor)", source, StringComparison.Ordinal);
+        // A message that does not read must fail the invocation: the host retries it, then moves it to {queue}-poison.
+        Assert.Matches(
+            $@"processor\.HandleAsync\(\s*DeliveryQueues\.Deserialize<{message}>\(message\)\s*\?\?\s*throw new \w+\([^;]*\),\s*cancellationToken\);",
+            source);
+    }
+
+    [Fact]
+    public void Functions_app_sweeps_deliveries_every_minute_with_the_library_sweeper()
+    {
+        var source = File.ReadAllText(Path.Combine(RepositoryRoot(), "src", "WebhookFunctions", "Functions", "SweepDeliveries.cs"));
+
+        Assert.Contains("(DeliverySweeper sweeper)", source, StringComparison.Ordinal);
+        Assert.Contains("sweeper.SweepAsync(cancellationToken)", source, StringComparison.Ordinal);
+        Assert.Equal("0 * * * * *", BackgroundFunctions.SweepDeliveriesSchedule);
+        Assert.Equal(60, new DeliveryOptions().SweepIntervalSeconds);
+    }
+
+    [Fact]
+    public void Functions_app_composes_the_http_api_and_leaves_queue_polling_to_the_host()
+    {
+        var program = File.ReadAllText(Path.Combine(RepositoryRoot(), "src", "WebhookFunctions", "Program.cs"));
+
+        Assert.Contains("builder.AddWebhookHttpApi();", program, StringComparison.Ordinal);
+        // The standalone host's pumps would compete with the queue triggers for the same messages.
+        Assert.DoesNotContain("AddDeliveryWorkers", program, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Host_json_queue_settings_match_what_the_standalone_workers_do()
+    {
+        var queues = JsonNode.Parse(File.ReadAllText(Path.Combine(RepositoryRoot(), "host.json")))!["extensions"]!["queues"]!;
+        var defaults = new DeliveryOptions();
+
+        Assert.Equal(defaults.MaxDequeueCount, (int)queues["maxDequeueCount"]!);
+        Assert.Equal(defaults.BatchSize, (int)queues["batchSize"]!);
+        Assert.Equal("base64", (string?)queues["messageEncoding"]);
+        Assert.InRange((int)queues["newBatchThreshold"]!, 0, defaults.BatchSize - 1);
+        // A failed message comes back after a short pause, as in the standalone workers.
+        Assert.Equal(TimeSpan.FromSeconds(10), TimeSpan.Parse((string)queues["visibilityTimeout"]!, CultureInfo.InvariantCulture));
+        // An idle instance notices new work within seconds (the extension's default is a minute).
+        Assert.InRange(
+            TimeSpan.Parse((string)queues["maxPollingInterval"]!, CultureInfo.InvariantCulture),
+            TimeSpan.FromMilliseconds(100),
+            TimeSpan.FromSeconds(5));
     }
 
     [Fact]

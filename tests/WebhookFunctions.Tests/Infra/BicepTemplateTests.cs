@@ -8,6 +8,7 @@ using WebhookFunctions.Api.Telemetry;
 using WebhookFunctions.Api.Webhooks;
 using WebhookFunctions.Core;
 using WebhookFunctions.Core.Auth;
+using WebhookFunctions.Core.Delivery;
 using WebhookFunctions.Core.Secrets;
 using WebhookFunctions.Core.Storage;
 using WebhookFunctions.Core.Webhooks;
@@ -120,6 +121,7 @@ public sealed class BicepTemplateTests : IClassFixture<BicepTemplateTests.Compil
         Assert.True((bool)account["supportsHttpsTrafficOnly"]!);
         Assert.Single(_compiled.Resources(), r => (string?)r.Resource["type"] == "Microsoft.Storage/storageAccounts/tableServices/tables");
         Assert.Single(_compiled.Resources(), r => (string?)r.Resource["type"] == "Microsoft.Storage/storageAccounts/blobServices/containers");
+        Assert.Single(_compiled.Resources(), r => (string?)r.Resource["type"] == "Microsoft.Storage/storageAccounts/queueServices/queues");
     }
 
     [Fact]
@@ -130,6 +132,64 @@ public sealed class BicepTemplateTests : IClassFixture<BicepTemplateTests.Compil
         var needed = TableNames.All.Where(t => t != TableNames.LocalSecrets);
         Assert.Superset(needed.ToHashSet(), declared);
         Assert.Subset(TableNames.All.ToHashSet(), declared);
+    }
+
+    [Fact]
+    public void Storage_creates_the_delivery_queues_and_their_poison_queues_in_one_loop()
+    {
+        var storage = _compiled.Resources().Single(r => (string?)r.Resource["type"] == "Microsoft.Storage/storageAccounts").Template;
+        var declared = storage["parameters"]!["queueNames"]!["defaultValue"]!.AsArray().Select(n => (string)n!).Order(StringComparer.Ordinal);
+        string[] triggered = [DeliveryQueues.FanOutName, DeliveryQueues.AttemptsName];
+        Assert.Equal(triggered.SelectMany(q => new[] { q, q + "-poison" }).Order(StringComparer.Ordinal), declared);
+
+        var queues = Single("Microsoft.Storage/storageAccounts/queueServices/queues");
+        Assert.Equal("[length(parameters('queueNames'))]", (string?)queues["copy"]!["count"]);
+        Assert.Equal("[format('{0}/{1}/{2}', parameters('name'), 'default', parameters('queueNames')[copyIndex()])]", (string?)queues["name"]);
+        Assert.Equal("[format('{0}/{1}', parameters('name'), 'default')]", (string?)Single("Microsoft.Storage/storageAccounts/queueServices")["name"]);
+    }
+
+    [Fact]
+    public void The_identity_may_run_queue_triggers_and_host_leases_on_the_account_that_holds_them()
+    {
+        var storageAssignment = _compiled.Resources()
+            .Where(r => (string?)r.Resource["type"] == "Microsoft.Authorization/roleAssignments")
+            .Single(r => r.Resource["copy"] is not null);
+        var roles = storageAssignment.Template["variables"]!["storageRoles"]!.AsArray().Select(n => (string)n!).ToList();
+
+        Assert.Contains("974c5e8b-45b9-4653-ba55-5f855dd0fb88", roles); // Storage Queue Data Contributor: receive, delete, send to -poison
+        Assert.Contains("b7e6dc6d-f1e8-4753-8033-0f276bb0955b", roles); // Storage Blob Data Owner: the host's leases
+        Assert.Equal("[length(variables('storageRoles'))]", (string?)storageAssignment.Resource["copy"]!["count"]);
+        Assert.Equal("[resourceId('Microsoft.Storage/storageAccounts', parameters('storageAccountName'))]", (string?)storageAssignment.Resource["scope"]);
+        Assert.Equal(
+            "[subscriptionResourceId('Microsoft.Authorization/roleDefinitions', variables('storageRoles')[copyIndex()])]",
+            (string?)Props(storageAssignment.Resource)["roleDefinitionId"]);
+
+        // The roles are granted on the very account whose queues the app's triggers read.
+        var modules = new Dictionary<string, string?>();
+        foreach (var (resource, template) in _compiled.Resources())
+        {
+            if (template == _compiled.Template && (string?)resource["type"] == "Microsoft.Resources/deployments")
+            {
+                var parameters = resource["properties"]!["parameters"]!.AsObject();
+                modules[(string)resource["name"]!] = parameters.TryGetPropertyValue("storageAccountName", out var account) ? (string?)account!["value"] : null;
+            }
+        }
+
+        Assert.Contains("'Microsoft.Resources/deployments', 'storage')", modules["rbac"], StringComparison.Ordinal);
+        Assert.Equal(modules["rbac"], modules["functionApp"]);
+    }
+
+    [Fact]
+    public void Functions_host_reaches_its_queues_and_blobs_by_managed_identity()
+    {
+        var settings = Props(Single("Microsoft.Web/sites/config")).GetValue<string>();
+        const string Account = @"reference\(resourceId\('Microsoft\.Storage/storageAccounts', parameters\('storageAccountName'\)\), '[\d-]+'\)";
+
+        Assert.Matches($@"'AzureWebJobsStorage__queueServiceUri', {Account}\.primaryEndpoints\.queue\b", settings);
+        Assert.Matches($@"'AzureWebJobsStorage__blobServiceUri', {Account}\.primaryEndpoints\.blob\b", settings);
+        Assert.Contains("'AzureWebJobsStorage__credential', 'managedidentity'", settings, StringComparison.Ordinal);
+        Assert.Contains("'AzureWebJobsStorage__clientId', parameters('identityClientId')", settings, StringComparison.Ordinal);
+        Assert.DoesNotMatch(@"'AzureWebJobsStorage'\s*,", settings);
     }
 
     [Fact]
@@ -247,6 +307,8 @@ public sealed class BicepTemplateTests : IClassFixture<BicepTemplateTests.Compil
             $"{ApiOptions.Section}__{nameof(ApiOptions.RequestTimeoutSeconds)}",
             "Azure__ManagedIdentityClientId",
             "AzureWebJobsStorage__accountName",
+            "AzureWebJobsStorage__blobServiceUri",
+            "AzureWebJobsStorage__queueServiceUri",
             "AzureWebJobsStorage__credential",
             "AzureWebJobsStorage__clientId",
         };

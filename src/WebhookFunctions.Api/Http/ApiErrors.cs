@@ -17,6 +17,7 @@ public static class ApiErrors
         StatusCodes.Status403Forbidden => "The resource belongs to another merchant.",
         StatusCodes.Status404NotFound => "The resource does not exist.",
         StatusCodes.Status405MethodNotAllowed => "The method is not allowed on this resource.",
+        StatusCodes.Status408RequestTimeout => "The request body did not arrive before the request deadline; send it without pauses.",
         StatusCodes.Status409Conflict => "The request conflicts with the current state of the resource.",
         StatusCodes.Status412PreconditionFailed => "The resource has changed since the ETag in If-Match was issued.",
         StatusCodes.Status413PayloadTooLarge => $"The request body is larger than {RequestBody.MaxBytes} bytes.",

@@ -152,11 +152,22 @@ public static class RequestBody
             {
                 read = await body.ReadAsync(buffer.AsMemory(total), cancellationToken);
             }
+            catch (BadHttpRequestException slow) when (slow.StatusCode == StatusCodes.Status408RequestTimeout)
+            {
+                // Kestrel's own minimum data rate gave up on the client first: the same fault.
+                throw new ApiException(StatusCodes.Status408RequestTimeout);
+            }
             catch (IOException)
             {
                 // The client's framing broke mid-body (a malformed chunk, a connection cut short). Left
                 // alone, an IOException would read as a failing dependency and answer 502.
                 throw ApiException.BadRequest(new ErrorDetail("body", "Could not be read: the request body is malformed or incomplete"));
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested && !request.HttpContext.RequestAborted.IsCancellationRequested)
+            {
+                // The deadline passed while the client was still sending: the client is slow, not a
+                // dependency, so this is a 408 and not the 504 the deadline means elsewhere.
+                throw new ApiException(StatusCodes.Status408RequestTimeout);
             }
 
             if (read == 0)

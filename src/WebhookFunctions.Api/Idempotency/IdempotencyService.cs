@@ -20,7 +20,7 @@ namespace WebhookFunctions.Api.Idempotency;
 /// <summary>
 /// <c>Idempotency-Key</c> for the operations that create or change something. The first request
 /// with a key claims it with an insert, so of two concurrent requests exactly one runs; a later
-/// request with the same key, merchant, method, path and body gets the first response back.
+/// request with the same key, merchant, <see cref="IdempotencyScope"/> and body gets the first response back.
 /// Only successful responses are kept, so a request that failed can be retried with the same key.
 /// </summary>
 public sealed class IdempotencyService(
@@ -38,7 +38,11 @@ public sealed class IdempotencyService(
     private readonly TimeSpan _lease = TimeSpan.FromSeconds(apiOptions.Value.RequestTimeoutSeconds) + LeaseMargin;
 
     public async Task<IResult> RunAsync(
-        HttpContext httpContext, Caller caller, Func<CancellationToken, Task<IdempotentResult>> handler, CancellationToken cancellationToken)
+        HttpContext httpContext,
+        Caller caller,
+        IdempotencyScope scope,
+        Func<CancellationToken, Task<IdempotentResult>> handler,
+        CancellationToken cancellationToken)
     {
         var key = ReadKey(httpContext.Request);
         if (key is null)
@@ -47,11 +51,10 @@ public sealed class IdempotencyService(
         }
 
         var body = await RequestBody.BufferAsync(httpContext.Request, cancellationToken);
-        var request = httpContext.Request;
         var claim = new IdempotencyEntity
         {
             PartitionKey = caller.MerchantId,
-            RowKey = Hex(Encoding.UTF8.GetBytes($"{request.Method} {request.Path.Value}\n{key}")),
+            RowKey = Hex(Encoding.UTF8.GetBytes($"{scope.Key}\n{key}")),
             RequestHash = Hex(body.Span),
         };
 

@@ -29,7 +29,7 @@ public sealed class WebhookEndpoints(
         {
             var caller = CallerContext.Of(httpContext);
             Ids(applicationId);
-            return idempotency.RunAsync(httpContext, caller, async ct =>
+            return idempotency.RunAsync(httpContext, caller, IdempotencyScope.Of(ApiOperations.CreateWebhook, applicationId), async ct =>
             {
                 using var body = await RequestBody.ReadObjectAsync(httpContext.Request, required: true, ct);
                 var draft = validator.ParseCreate(body!.RootElement);
@@ -84,7 +84,7 @@ public sealed class WebhookEndpoints(
         {
             var caller = CallerContext.Of(httpContext);
             Ids(applicationId, webhookId);
-            return idempotency.RunAsync(httpContext, caller, async ct =>
+            return idempotency.RunAsync(httpContext, caller, IdempotencyScope.Of(ApiOperations.RotateWebhookSecret, applicationId, webhookId), async ct =>
             {
                 using var body = await RequestBody.ReadObjectAsync(httpContext.Request, required: false, ct);
                 var grace = WebhookValidator.ParseRotation(body?.RootElement);
@@ -101,7 +101,7 @@ public sealed class WebhookEndpoints(
         {
             var caller = CallerContext.Of(httpContext);
             Ids(applicationId, webhookId);
-            return idempotency.RunAsync(httpContext, caller, async ct =>
+            return idempotency.RunAsync(httpContext, caller, IdempotencyScope.Of(ApiOperations.TestWebhook, applicationId, webhookId), async ct =>
             {
                 using var body = await RequestBody.ReadObjectAsync(httpContext.Request, required: false, ct);
                 WebhookValidator.RequireNoProperties(body?.RootElement);

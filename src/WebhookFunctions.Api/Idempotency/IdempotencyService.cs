@@ -11,6 +11,7 @@ using WebhookFunctions.Api.Http;
 using WebhookFunctions.Core;
 using WebhookFunctions.Core.Auth;
 using WebhookFunctions.Core.Failures;
+using WebhookFunctions.Core.Idempotency;
 using WebhookFunctions.Core.Secrets;
 using WebhookFunctions.Core.Serialization;
 using WebhookFunctions.Core.Storage;
@@ -28,7 +29,7 @@ public sealed class IdempotencyService(
 {
     public const string HeaderName = "Idempotency-Key";
     public const int MaxKeyLength = 255;
-    public static readonly TimeSpan Retention = TimeSpan.FromHours(24);
+    public static readonly TimeSpan Retention = IdempotencyEntity.Retention;
 
     private static readonly TimeSpan BookkeepingTimeout = TimeSpan.FromSeconds(5);
 

@@ -11,7 +11,10 @@ public static class BackgroundFunctions
 {
     public const string SweepOrphanSecrets = nameof(SweepOrphanSecrets);
 
-    /// <summary>Hourly at minute 17, off the top of the hour when other jobs crowd the account.</summary>
+    /// <summary>
+    /// Hourly at minute 17, off the top of the hour when other jobs crowd the account. The same run
+    /// purges expired idempotency records.
+    /// </summary>
     public const string SweepOrphanSecretsSchedule = "0 17 * * * *";
 
     public const string TimerTrigger = nameof(TimerTrigger);

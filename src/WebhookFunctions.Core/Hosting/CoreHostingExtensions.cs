@@ -65,6 +65,7 @@ public static class CoreHostingExtensions
         services.AddSingleton<WebhookService>();
         services.AddSingleton<WebhookTester>();
         services.AddSingleton<OrphanSecretSweeper>();
+        services.AddSingleton<IdempotencyPurger>();
         return builder;
     }
 

@@ -183,8 +183,8 @@ public sealed class IdempotencyService(
             var secret = await secrets.GetAsync(SecretNames.ForWebhook(record.SecretWebhookId), record.SecretVersion, cancellationToken)
                 ?? throw ApiException.Conflict(
                     $"This Idempotency-Key's request succeeded, but webhook '{record.SecretWebhookId}' has since been deleted, "
-                    + "so its signing secret cannot be shown again.",
-                    new ErrorDetail(HeaderName, "Refers to a webhook that no longer exists"));
+                    + "or its secret rotated twice more, so that signing secret cannot be shown again.",
+                    new ErrorDetail(HeaderName, "Refers to a signing secret that no longer exists"));
             json[ReplaySecret.SigningSecretProperty] = secret;
         }
 

@@ -1,4 +1,7 @@
+using System.Buffers;
+using System.Text;
 using System.Text.Json;
+using System.Text.Unicode;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Net.Http.Headers;
 using WebhookFunctions.Core.Failures;
@@ -46,6 +49,13 @@ public static class RequestBody
         if (!IsJsonMediaType(request.ContentType))
         {
             throw new ApiException(StatusCodes.Status415UnsupportedMediaType);
+        }
+
+        if (InvalidUtf8At(buffer.Span) is { } offset)
+        {
+            // Checked here, once: the parser accepts such bytes inside strings, and reading them later
+            // fails the same way as an unpaired surrogate escape, which would be reported as one.
+            throw ApiException.BadRequest(new ErrorDetail("body", $"Must be UTF-8: the bytes at offset {offset} are not valid UTF-8"));
         }
 
         JsonDocument document;
@@ -179,6 +189,28 @@ public static class RequestBody
         }
 
         throw new ApiException(StatusCodes.Status413PayloadTooLarge);
+    }
+
+    /// <summary>The offset of the first byte that is not valid UTF-8, or null when all are.</summary>
+    private static int? InvalidUtf8At(ReadOnlySpan<byte> bytes)
+    {
+        if (Utf8.IsValid(bytes))
+        {
+            return null;
+        }
+
+        var offset = 0;
+        while (offset < bytes.Length)
+        {
+            if (Rune.DecodeFromUtf8(bytes[offset..], out _, out var consumed) != OperationStatus.Done)
+            {
+                return offset;
+            }
+
+            offset += consumed;
+        }
+
+        return null;
     }
 
     private static bool IsJsonMediaType(string? contentType)

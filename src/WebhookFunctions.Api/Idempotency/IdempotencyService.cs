@@ -48,7 +48,7 @@ public sealed class IdempotencyService(
         var key = ReadKey(httpContext.Request);
         if (key is null)
         {
-            return (await handler(cancellationToken)).Result;
+            return Protected(await handler(cancellationToken));
         }
 
         var body = await RequestBody.BufferAsync(httpContext.Request, cancellationToken);
@@ -85,8 +85,12 @@ public sealed class IdempotencyService(
             await ReleaseAsync(claim);
         }
 
-        return outcome.Result;
+        return Protected(outcome);
     }
+
+    /// <summary>A response that carries a secret or a key must not be kept by any cache, first time or replayed.</summary>
+    private static IResult Protected(IdempotentResult outcome) =>
+        outcome.Secret is null ? outcome.Result : ApiResults.NoStore(outcome.Result);
 
     /// <summary>Null when the key is absent; a 400 when it is present but unusable.</summary>
     private static string? ReadKey(HttpRequest request)
@@ -186,6 +190,7 @@ public sealed class IdempotencyService(
                     + "or its secret rotated twice more, so that signing secret cannot be shown again.",
                     new ErrorDetail(HeaderName, "Refers to a signing secret that no longer exists"));
             json[ReplaySecret.SigningSecretProperty] = secret;
+            return ApiResults.NoStore(ApiResults.Replayed(record.StatusCode, body, record.ResponseETag, record.Location));
         }
 
         return ApiResults.Replayed(record.StatusCode, body, record.ResponseETag, record.Location);

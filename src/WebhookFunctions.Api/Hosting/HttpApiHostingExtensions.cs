@@ -4,6 +4,7 @@ using WebhookFunctions.Api.Auth;
 using WebhookFunctions.Api.Health;
 using WebhookFunctions.Api.Http;
 using WebhookFunctions.Api.Idempotency;
+using WebhookFunctions.Api.Limits;
 using WebhookFunctions.Api.OpenApi;
 using WebhookFunctions.Api.Tenancy;
 using WebhookFunctions.Api.Webhooks;
@@ -13,11 +14,13 @@ namespace WebhookFunctions.Api.Hosting;
 
 public static class HttpApiHostingExtensions
 {
-    /// <summary>The HTTP API over the domain: the gate, the edge that maps failures, idempotency and the endpoint handlers both hosts call.</summary>
+    /// <summary>The HTTP API over the domain: the gate and its rate limits, the edge that maps failures, idempotency and the endpoint handlers both hosts call.</summary>
     public static IHostApplicationBuilder AddWebhookHttpApi(this IHostApplicationBuilder builder)
     {
         builder.AddWebhookCore();
         var services = builder.Services;
+        services.AddOptions<RateLimitOptions>().BindConfiguration(RateLimitOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<ApiRateLimits>();
         services.AddSingleton<ApiExecution>();
         services.AddSingleton<IdempotencyService>();
         services.AddSingleton<ApiGate>();

@@ -22,6 +22,7 @@ public static class ApiErrors
         StatusCodes.Status412PreconditionFailed => "The resource has changed since the ETag in If-Match was issued.",
         StatusCodes.Status413PayloadTooLarge => $"The request body is larger than {RequestBody.MaxBytes} bytes.",
         StatusCodes.Status415UnsupportedMediaType => "The request body must be sent with Content-Type: application/json.",
+        StatusCodes.Status429TooManyRequests => "Too many requests. Retry after the number of seconds in Retry-After.",
         StatusCodes.Status502BadGateway => BadGatewayMessage,
         StatusCodes.Status503ServiceUnavailable => "A downstream dependency is throttling requests; retry later.",
         StatusCodes.Status504GatewayTimeout => GatewayTimeoutMessage,

@@ -10,7 +10,7 @@ public sealed record RawResponse(int Status, IReadOnlyDictionary<string, string>
 /// <summary>For what HttpClient will not do: send a request's parts at a pace of the test's choosing.</summary>
 public static class RawHttp
 {
-    /// <summary>Reads one HTTP/1.1 response with a Content-Length body, or fails at <paramref name="timeout"/>.</summary>
+    /// <summary>Reads one HTTP/1.1 response (a Content-Length or a chunked body), or fails at <paramref name="timeout"/>.</summary>
     public static async Task<RawResponse> ReadResponseAsync(NetworkStream stream, TimeSpan timeout)
     {
         using var deadline = new CancellationTokenSource(timeout);
@@ -33,9 +33,10 @@ public static class RawHttp
         var headers = head.Skip(1)
             .Select(line => line.Split(':', 2))
             .ToDictionary(parts => parts[0].Trim(), parts => parts[1].Trim(), StringComparer.OrdinalIgnoreCase);
-        var length = headers.TryGetValue("Content-Length", out var value) ? int.Parse(value, CultureInfo.InvariantCulture) : 0;
         var bodyStart = headerEnd + 4;
-        while (received.Count - bodyStart < length)
+        var chunked = headers.TryGetValue("Transfer-Encoding", out var encoding) && encoding.Contains("chunked", StringComparison.OrdinalIgnoreCase);
+        var length = headers.TryGetValue("Content-Length", out var value) ? int.Parse(value, CultureInfo.InvariantCulture) : 0;
+        while (chunked ? IndexOf(received.GetRange(bodyStart, received.Count - bodyStart), "0\r\n\r\n"u8.ToArray()) < 0 : received.Count - bodyStart < length)
         {
             var read = await stream.ReadAsync(buffer, deadline.Token);
             if (read == 0)
@@ -46,8 +47,28 @@ public static class RawHttp
             received.AddRange(buffer.AsSpan(0, read).ToArray());
         }
 
-        var body = Encoding.UTF8.GetString(received.GetRange(bodyStart, Math.Min(length, received.Count - bodyStart)).ToArray());
-        return new RawResponse(status, headers, body);
+        var raw = received.GetRange(bodyStart, received.Count - bodyStart).ToArray();
+        var body = chunked ? Dechunk(raw) : raw.AsSpan(0, Math.Min(length, raw.Length)).ToArray();
+        return new RawResponse(status, headers, Encoding.UTF8.GetString(body));
+    }
+
+    private static byte[] Dechunk(byte[] raw)
+    {
+        var body = new List<byte>();
+        var at = 0;
+        while (true)
+        {
+            var lineEnd = IndexOf(raw.Skip(at).ToList(), "\r\n"u8.ToArray());
+            var size = int.Parse(Encoding.ASCII.GetString(raw, at, lineEnd).Split(';')[0], NumberStyles.HexNumber, CultureInfo.InvariantCulture);
+            at += lineEnd + 2;
+            if (size == 0)
+            {
+                return [.. body];
+            }
+
+            body.AddRange(raw.AsSpan(at, size).ToArray());
+            at += size + 2;
+        }
     }
 
     private static int IndexOf(List<byte> haystack, byte[] needle)

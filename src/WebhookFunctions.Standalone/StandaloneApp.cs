@@ -17,6 +17,9 @@ public static class StandaloneApp
 
         builder.Configuration.UseRepositoryKeyFile(builder.Environment);
 
+        // No "Server: Kestrel" on any response: it tells a caller nothing it needs and an attacker what to try.
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
+
         // Hosted services start in registration order: Azurite must listen before the tables are created.
         builder.Services.AddDevelopmentAzurite(builder.Configuration, builder.Environment);
         builder.AddWebhookHttpApi();

@@ -33,6 +33,12 @@ public static class ApiResults
     public static IResult Replayed(int statusCode, JsonNode body, string? etag, string? location) =>
         new JsonBodyResult<JsonNode>(statusCode, body, etag, location, Replayed: true);
 
+    /// <summary>
+    /// The same result with <c>Cache-Control: no-store</c>, for a body that carries a secret or a key:
+    /// no cache on the way may keep it. A result with no body to protect is returned as it is.
+    /// </summary>
+    public static IResult NoStore(IResult result) => result is IJsonBodyResult json ? json.WithNoStore() : result;
+
     public static IResult NoContent() => TypedResults.NoContent();
 
     public static IResult Error(int statusCode, string? message = null, IReadOnlyList<ErrorDetail>? details = null, TimeSpan? retryAfter = null) =>
@@ -41,7 +47,7 @@ public static class ApiResults
     public static IResult From(ApiException exception) =>
         new ErrorResult(exception.StatusCode, exception.Message, exception.Details, exception.RetryAfter);
 
-    private sealed class JsonBodyResult<T>(int statusCode, T body, string? etag, string? location, bool Replayed = false)
+    private sealed class JsonBodyResult<T>(int statusCode, T body, string? etag, string? location, bool Replayed = false, bool NoStore = false)
         : IJsonBodyResult, IStatusCodeHttpResult
     {
         public int? StatusCode => statusCode;
@@ -53,6 +59,8 @@ public static class ApiResults
         public string? Location => location;
 
         public JsonNode? ToJsonNode() => JsonSerializer.SerializeToNode(body, ApiJson.Options);
+
+        public IResult WithNoStore() => new JsonBodyResult<T>(statusCode, body, etag, location, Replayed, NoStore: true);
 
         public async Task ExecuteAsync(HttpContext httpContext)
         {
@@ -72,6 +80,11 @@ public static class ApiResults
             if (Replayed)
             {
                 response.Headers[ReplayedHeader] = "true";
+            }
+
+            if (NoStore)
+            {
+                response.Headers[HeaderNames.CacheControl] = "no-store";
             }
 
             await JsonSerializer.SerializeAsync(response.Body, body, ApiJson.Options, httpContext.RequestAborted);
@@ -114,4 +127,6 @@ internal interface IJsonBodyResult : IResult
     string? Location { get; }
 
     JsonNode? ToJsonNode();
+
+    IResult WithNoStore();
 }

@@ -1,4 +1,7 @@
+using System.Buffers;
+using System.Text;
 using System.Text.Json;
+using System.Text.Unicode;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Net.Http.Headers;
 using WebhookFunctions.Core.Failures;
@@ -54,6 +57,13 @@ public static class RequestBody
         if (!IsJsonMediaType(request.ContentType))
         {
             throw new ApiException(StatusCodes.Status415UnsupportedMediaType);
+        }
+
+        if (InvalidUtf8At(buffer.Span) is { } offset)
+        {
+            // Checked here, once: the parser accepts such bytes inside strings, and reading them later
+            // fails the same way as an unpaired surrogate escape, which would be reported as one.
+            throw ApiException.BadRequest(new ErrorDetail("body", $"Must be UTF-8: the bytes at offset {offset} are not valid UTF-8"));
         }
 
         JsonDocument document;
@@ -166,11 +176,22 @@ public static class RequestBody
             {
                 read = await body.ReadAsync(buffer.AsMemory(total), cancellationToken);
             }
+            catch (BadHttpRequestException slow) when (slow.StatusCode == StatusCodes.Status408RequestTimeout)
+            {
+                // Kestrel's own minimum data rate gave up on the client first: the same fault.
+                throw new ApiException(StatusCodes.Status408RequestTimeout);
+            }
             catch (IOException)
             {
                 // The client's framing broke mid-body (a malformed chunk, a connection cut short). Left
                 // alone, an IOException would read as a failing dependency and answer 502.
                 throw ApiException.BadRequest(new ErrorDetail("body", "Could not be read: the request body is malformed or incomplete"));
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested && !request.HttpContext.RequestAborted.IsCancellationRequested)
+            {
+                // The deadline passed while the client was still sending: the client is slow, not a
+                // dependency, so this is a 408 and not the 504 the deadline means elsewhere.
+                throw new ApiException(StatusCodes.Status408RequestTimeout);
             }
 
             if (read == 0)
@@ -186,6 +207,28 @@ public static class RequestBody
 
     private static ApiException TooLarge(int maxBytes) =>
         new(StatusCodes.Status413PayloadTooLarge, $"The request body is larger than {maxBytes} bytes.");
+
+    /// <summary>The offset of the first byte that is not valid UTF-8, or null when all are.</summary>
+    private static int? InvalidUtf8At(ReadOnlySpan<byte> bytes)
+    {
+        if (Utf8.IsValid(bytes))
+        {
+            return null;
+        }
+
+        var offset = 0;
+        while (offset < bytes.Length)
+        {
+            if (Rune.DecodeFromUtf8(bytes[offset..], out _, out var consumed) != OperationStatus.Done)
+            {
+                return offset;
+            }
+
+            offset += consumed;
+        }
+
+        return null;
+    }
 
     private static bool IsJsonMediaType(string? contentType)
     {

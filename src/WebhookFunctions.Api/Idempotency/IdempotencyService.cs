@@ -11,6 +11,7 @@ using WebhookFunctions.Api.Http;
 using WebhookFunctions.Core;
 using WebhookFunctions.Core.Auth;
 using WebhookFunctions.Core.Failures;
+using WebhookFunctions.Core.Idempotency;
 using WebhookFunctions.Core.Secrets;
 using WebhookFunctions.Core.Serialization;
 using WebhookFunctions.Core.Storage;
@@ -20,7 +21,7 @@ namespace WebhookFunctions.Api.Idempotency;
 /// <summary>
 /// <c>Idempotency-Key</c> for the operations that create or change something. The first request
 /// with a key claims it with an insert, so of two concurrent requests exactly one runs; a later
-/// request with the same key, merchant, method, path and body gets the first response back.
+/// request with the same key, merchant, <see cref="IdempotencyScope"/> and body gets the first response back.
 /// Only successful responses are kept, so a request that failed can be retried with the same key.
 /// </summary>
 public sealed class IdempotencyService(
@@ -28,7 +29,7 @@ public sealed class IdempotencyService(
 {
     public const string HeaderName = "Idempotency-Key";
     public const int MaxKeyLength = 255;
-    public static readonly TimeSpan Retention = TimeSpan.FromHours(24);
+    public static readonly TimeSpan Retention = IdempotencyEntity.Retention;
 
     private static readonly TimeSpan BookkeepingTimeout = TimeSpan.FromSeconds(5);
 
@@ -38,20 +39,23 @@ public sealed class IdempotencyService(
     private readonly TimeSpan _lease = TimeSpan.FromSeconds(apiOptions.Value.RequestTimeoutSeconds) + LeaseMargin;
 
     public async Task<IResult> RunAsync(
-        HttpContext httpContext, Caller caller, Func<CancellationToken, Task<IdempotentResult>> handler, CancellationToken cancellationToken)
+        HttpContext httpContext,
+        Caller caller,
+        IdempotencyScope scope,
+        Func<CancellationToken, Task<IdempotentResult>> handler,
+        CancellationToken cancellationToken)
     {
         var key = ReadKey(httpContext.Request);
         if (key is null)
         {
-            return (await handler(cancellationToken)).Result;
+            return Protected(await handler(cancellationToken));
         }
 
         var body = await RequestBody.BufferAsync(httpContext.Request, cancellationToken);
-        var request = httpContext.Request;
         var claim = new IdempotencyEntity
         {
             PartitionKey = caller.MerchantId,
-            RowKey = Hex(Encoding.UTF8.GetBytes($"{request.Method} {request.Path.Value}\n{key}")),
+            RowKey = Hex(Encoding.UTF8.GetBytes($"{scope.Key}\n{key}")),
             RequestHash = Hex(body.Span),
         };
 
@@ -81,8 +85,12 @@ public sealed class IdempotencyService(
             await ReleaseAsync(claim);
         }
 
-        return outcome.Result;
+        return Protected(outcome);
     }
+
+    /// <summary>A response that carries a secret or a key must not be kept by any cache, first time or replayed.</summary>
+    private static IResult Protected(IdempotentResult outcome) =>
+        outcome.Secret is null ? outcome.Result : ApiResults.NoStore(outcome.Result);
 
     /// <summary>Null when the key is absent; a 400 when it is present but unusable.</summary>
     private static string? ReadKey(HttpRequest request)
@@ -179,9 +187,10 @@ public sealed class IdempotencyService(
             var secret = await secrets.GetAsync(SecretNames.ForWebhook(record.SecretWebhookId), record.SecretVersion, cancellationToken)
                 ?? throw ApiException.Conflict(
                     $"This Idempotency-Key's request succeeded, but webhook '{record.SecretWebhookId}' has since been deleted, "
-                    + "so its signing secret cannot be shown again.",
-                    new ErrorDetail(HeaderName, "Refers to a webhook that no longer exists"));
+                    + "or its secret rotated twice more, so that signing secret cannot be shown again.",
+                    new ErrorDetail(HeaderName, "Refers to a signing secret that no longer exists"));
             json[ReplaySecret.SigningSecretProperty] = secret;
+            return ApiResults.NoStore(ApiResults.Replayed(record.StatusCode, body, record.ResponseETag, record.Location));
         }
 
         return ApiResults.Replayed(record.StatusCode, body, record.ResponseETag, record.Location);

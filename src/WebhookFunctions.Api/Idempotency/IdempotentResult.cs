@@ -4,7 +4,8 @@ namespace WebhookFunctions.Api.Idempotency;
 
 /// <summary>
 /// What an idempotent handler returns: its result, and which plaintext secret the result carries, so
-/// that the record stores a reference to it instead of the value.
+/// that the record stores a reference to it instead of the value, and the response is marked
+/// <c>Cache-Control: no-store</c>.
 /// </summary>
 public sealed record IdempotentResult(IResult Result, ReplaySecret? Secret = null);
 

@@ -18,7 +18,7 @@ public sealed class TenancyEndpoints(
         execution.RunAsync(httpContext, cancellationToken =>
         {
             var caller = CallerContext.Of(httpContext);
-            return idempotency.RunAsync(httpContext, caller, async ct =>
+            return idempotency.RunAsync(httpContext, caller, IdempotencyScope.Of(ApiOperations.CreateApplication), async ct =>
             {
                 using var body = await RequestBody.ReadObjectAsync(httpContext.Request, required: true, ct);
                 var draft = TenancyValidator.ParseApplication(body!.RootElement);
@@ -47,7 +47,7 @@ public sealed class TenancyEndpoints(
         execution.RunAsync(httpContext, cancellationToken =>
         {
             var caller = CallerContext.Of(httpContext);
-            return idempotency.RunAsync(httpContext, caller, async ct =>
+            return idempotency.RunAsync(httpContext, caller, IdempotencyScope.Of(ApiOperations.CreateApiKey), async ct =>
             {
                 using var body = await RequestBody.ReadObjectAsync(httpContext.Request, required: true, ct);
                 var draft = TenancyValidator.ParseApiKey(body!.RootElement);

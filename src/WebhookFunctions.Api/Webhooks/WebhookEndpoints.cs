@@ -30,7 +30,7 @@ public sealed class WebhookEndpoints(
         {
             var caller = CallerContext.Of(httpContext);
             Ids(applicationId);
-            return idempotency.RunAsync(httpContext, caller, async ct =>
+            return idempotency.RunAsync(httpContext, caller, IdempotencyScope.Of(ApiOperations.CreateWebhook, applicationId), async ct =>
             {
                 using var body = await RequestBody.ReadObjectAsync(httpContext.Request, required: true, ct);
                 var draft = validator.ParseCreate(body!.RootElement);
@@ -86,7 +86,7 @@ public sealed class WebhookEndpoints(
         {
             var caller = CallerContext.Of(httpContext);
             Ids(applicationId, webhookId);
-            return idempotency.RunAsync(httpContext, caller, async ct =>
+            return idempotency.RunAsync(httpContext, caller, IdempotencyScope.Of(ApiOperations.RotateWebhookSecret, applicationId, webhookId), async ct =>
             {
                 using var body = await RequestBody.ReadObjectAsync(httpContext.Request, required: false, ct);
                 var grace = WebhookValidator.ParseRotation(body?.RootElement);
@@ -103,7 +103,7 @@ public sealed class WebhookEndpoints(
         {
             var caller = CallerContext.Of(httpContext);
             Ids(applicationId, webhookId);
-            return idempotency.RunAsync(httpContext, caller, async ct =>
+            return idempotency.RunAsync(httpContext, caller, IdempotencyScope.Of(ApiOperations.TestWebhook, applicationId, webhookId), async ct =>
             {
                 using var body = await RequestBody.ReadObjectAsync(httpContext.Request, required: false, ct);
                 WebhookValidator.RequireNoProperties(body?.RootElement);

@@ -56,7 +56,18 @@ public sealed class DeliveryWorkers(
                     free++;
                 }
 
-                var received = (await queue.ReceiveMessagesAsync(free, Lease, stoppingToken)).Value;
+                QueueMessage[] received;
+                try
+                {
+                    received = (await queue.ReceiveMessagesAsync(free, Lease, stoppingToken)).Value;
+                }
+                catch
+                {
+                    // Nothing was taken, so every slot claimed for this poll goes back: a storage outage must not leak them.
+                    slots.Release(free);
+                    throw;
+                }
+
                 slots.Release(free - received.Length);
                 if (received.Length == 0)
                 {

@@ -19,7 +19,10 @@ public static class BackgroundFunctions
     public const string AttemptDelivery = nameof(AttemptDelivery);
     public const string SweepDeliveries = nameof(SweepDeliveries);
 
-    /// <summary>Hourly at minute 17, off the top of the hour when other jobs crowd the account.</summary>
+    /// <summary>
+    /// Hourly at minute 17, off the top of the hour when other jobs crowd the account. The same run
+    /// purges expired idempotency records.
+    /// </summary>
     public const string SweepOrphanSecretsSchedule = "0 17 * * * *";
 
     /// <summary>

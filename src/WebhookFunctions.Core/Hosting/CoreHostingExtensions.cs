@@ -7,6 +7,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using WebhookFunctions.Core.Auth;
 using WebhookFunctions.Core.Delivery;
@@ -69,6 +70,7 @@ public static class CoreHostingExtensions
         services.AddSingleton<DeliveryStore>();
         services.AddSingleton<WebhookTester>();
         services.AddSingleton<OrphanSecretSweeper>();
+        services.AddSingleton<IdempotencyPurger>();
         return builder;
     }
 
@@ -180,7 +182,8 @@ public static class CoreHostingExtensions
         }
 
         var contentRoot = builder.Environment.ContentRootPath;
-        builder.Services.AddSingleton(sp => LocalSecretKey.Load(sp.GetRequiredService<IOptions<LocalSecretsOptions>>().Value, contentRoot));
+        builder.Services.AddSingleton(sp => LocalSecretKey.Load(
+            sp.GetRequiredService<IOptions<LocalSecretsOptions>>().Value, contentRoot, sp.GetRequiredService<ILoggerFactory>().CreateLogger<LocalSecretKey>()));
         builder.Services.AddSingleton<ISecretStore, LocalSecretStore>();
     }
 }

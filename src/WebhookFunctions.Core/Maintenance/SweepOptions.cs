@@ -2,7 +2,7 @@ using System.ComponentModel.DataAnnotations;
 
 namespace WebhookFunctions.Core.Maintenance;
 
-/// <summary>The orphan-secret sweep (section <c>Sweep</c>).</summary>
+/// <summary>The orphan-secret sweep and the idempotency purge that runs with it (section <c>Sweep</c>).</summary>
 public sealed class SweepOptions
 {
     public const string Section = "Sweep";

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using System.Text;
 
 namespace WebhookFunctions.Core.Network;
 
@@ -68,6 +69,36 @@ public static class NetworkPolicy
     /// </summary>
     public static bool IsAllowed(IPAddress address, bool allowPrivateNetworks) =>
         IsPublic(address) || (allowPrivateNetworks && !IsMulticastOrUnspecified(address));
+
+    /// <summary>
+    /// The port rule for webhook URLs: never 0, and below 1024 only 80 and 443. The well-known ports
+    /// are where SSH, SMTP, DNS and the like listen, never a webhook receiver; 1024 to 65535 (8080,
+    /// 8443, 3000...) are open to receivers.
+    /// </summary>
+    public static bool IsAllowedPort(int port) => port is 80 or 443 or (>= 1024 and <= 65535);
+
+    /// <summary>
+    /// A URL host as a resolver or an IDNA-aware client would read it: fullwidth forms folded to ASCII
+    /// (<c>ｌｏｃａｌｈｏｓｔ</c>, <c>１２７</c>), the ideographic and fullwidth full stops read as dots
+    /// (<c>127。0。0。1</c>), lowercased, trailing dots dropped (<c>127.0.0.1.</c>). The build runs with
+    /// invariant globalization, where <see cref="Uri.IdnHost"/> applies none of these mappings, so
+    /// whatever <see cref="Uri.HostNameType"/> says, the host is judged in this form as well.
+    /// </summary>
+    public static string FoldHost(string host)
+    {
+        var folded = new StringBuilder(host.Length);
+        foreach (var c in host)
+        {
+            folded.Append(c switch
+            {
+                '\u3002' or '\uFF0E' or '\uFF61' => '.',
+                >= '\uFF01' and <= '\uFF5E' => (char)(c - 0xFEE0),
+                _ => c,
+            });
+        }
+
+        return folded.ToString().ToLowerInvariant().TrimEnd('.');
+    }
 
     /// <summary>Host names that always mean this machine.</summary>
     public static bool IsLocalHostName(string host)

@@ -9,6 +9,14 @@ public interface ISecretStore
     /// <summary>Reads one version (the latest when <paramref name="version"/> is null); null when absent.</summary>
     Task<string?> GetAsync(string name, string? version, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Retires every version of <paramref name="name"/> written before <paramref name="writtenBefore"/>
+    /// except those in <paramref name="keep"/>, so that a secret does not pile up a version per rotation
+    /// (the local store deletes them; Key Vault cannot delete one version, so it disables them). A
+    /// retired version reads as absent. Returns how many were retired.
+    /// </summary>
+    Task<int> RetireVersionsAsync(string name, IReadOnlyCollection<string> keep, DateTimeOffset writtenBefore, CancellationToken cancellationToken);
+
     /// <summary>Deletes every version of <paramref name="name"/>. Deleting an absent name succeeds.</summary>
     Task DeleteAsync(string name, CancellationToken cancellationToken);
 

@@ -38,11 +38,36 @@ public sealed class KeyVaultSecretStore(SecretClient client) : ISecretStore
             var secret = await client.GetSecretAsync(name, version, cancellationToken);
             return secret.Value.Value;
         }
-        catch (RequestFailedException exception) when (exception.Status == 404)
+        catch (RequestFailedException exception) when (exception.Status == 404 || IsDisabled(exception))
         {
             return null;
         }
     }
+
+    public async Task<int> RetireVersionsAsync(
+        string name, IReadOnlyCollection<string> keep, DateTimeOffset writtenBefore, CancellationToken cancellationToken)
+    {
+        var retired = 0;
+        await foreach (var version in client.GetPropertiesOfSecretVersionsAsync(name, cancellationToken))
+        {
+            if (version.Enabled == false || keep.Contains(version.Version, StringComparer.Ordinal)
+                || version.CreatedOn is not { } created || created >= writtenBefore)
+            {
+                continue;
+            }
+
+            version.Enabled = false;
+            await client.UpdateSecretPropertiesAsync(version, cancellationToken);
+            retired++;
+        }
+
+        return retired;
+    }
+
+    /// <summary>A retired version: Key Vault answers a get of a disabled version with 403 SecretDisabled.</summary>
+    private static bool IsDisabled(RequestFailedException exception) =>
+        exception.Status == 403
+        && exception.GetRawResponse()?.Content?.ToString().Contains("SecretDisabled", StringComparison.Ordinal) == true;
 
     public async Task DeleteAsync(string name, CancellationToken cancellationToken)
     {

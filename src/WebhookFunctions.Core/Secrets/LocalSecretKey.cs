@@ -1,4 +1,6 @@
 using System.Security.Cryptography;
+using System.Text;
+using Microsoft.Extensions.Logging;
 
 namespace WebhookFunctions.Core.Secrets;
 
@@ -9,12 +11,14 @@ namespace WebhookFunctions.Core.Secrets;
 public sealed class LocalSecretKey
 {
     private const int KeyBytes = 32;
+    private const UnixFileMode OwnerOnlyFile = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+    private const UnixFileMode OwnerOnlyFolder = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
 
     private LocalSecretKey(byte[] bytes) => Bytes = bytes;
 
     public byte[] Bytes { get; }
 
-    public static LocalSecretKey Load(LocalSecretsOptions options, string contentRoot)
+    public static LocalSecretKey Load(LocalSecretsOptions options, string contentRoot, ILogger? logger = null)
     {
         if (!string.IsNullOrWhiteSpace(options.Key))
         {
@@ -24,18 +28,60 @@ public sealed class LocalSecretKey
         var path = Path.GetFullPath(Path.Combine(contentRoot, options.KeyFile));
         if (File.Exists(path))
         {
+            WarnIfLoose(path, logger);
             return FromBase64(File.ReadAllText(path).Trim(), path);
         }
 
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         var key = RandomNumberGenerator.GetBytes(KeyBytes);
-        File.WriteAllText(path, Convert.ToBase64String(key));
-        if (!OperatingSystem.IsWindows())
+        Write(path, Encoding.ASCII.GetBytes(Convert.ToBase64String(key)));
+        return new LocalSecretKey(key);
+    }
+
+    /// <summary>
+    /// Creates the file with owner-only permissions in one step, so there is no moment in which it
+    /// exists under the umask (typically 0644), and never through a link someone planted at the path
+    /// (CreateNew fails on anything already there).
+    /// </summary>
+    private static void Write(string path, byte[] content)
+    {
+        var folder = Path.GetDirectoryName(path)!;
+        if (OperatingSystem.IsWindows())
         {
-            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            Directory.CreateDirectory(folder);
+            File.WriteAllBytes(path, content);
+            return;
         }
 
-        return new LocalSecretKey(key);
+        if (!Directory.Exists(folder))
+        {
+            Directory.CreateDirectory(folder, OwnerOnlyFolder);
+        }
+
+        using var file = new FileStream(path, new FileStreamOptions
+        {
+            Mode = FileMode.CreateNew,
+            Access = FileAccess.Write,
+            Share = FileShare.None,
+            UnixCreateMode = OwnerOnlyFile,
+        });
+        file.Write(content);
+        file.Flush(flushToDisk: true);
+    }
+
+    private static void WarnIfLoose(string path, ILogger? logger)
+    {
+        if (OperatingSystem.IsWindows() || logger is null)
+        {
+            return;
+        }
+
+        var mode = File.GetUnixFileMode(path);
+        if ((mode & ~OwnerOnlyFile) != 0)
+        {
+            logger.LogWarning(
+                "The local secret key file {Path} is readable or writable by others (mode {Mode}); restrict it with chmod 600 {Path}",
+                path, Convert.ToString((int)mode, 8), path);
+        }
     }
 
     private static LocalSecretKey FromBase64(string value, string source)

@@ -55,6 +55,25 @@ public sealed class LocalSecretStore(Tables tables, LocalSecretKey key) : ISecre
         return entity is null ? null : Open(name, entity.RowKey, entity.GetBinary("Sealed"));
     }
 
+    public async Task<int> RetireVersionsAsync(
+        string name, IReadOnlyCollection<string> keep, DateTimeOffset writtenBefore, CancellationToken cancellationToken)
+    {
+        var retired = 0;
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {name}");
+        await foreach (var row in _table.QueryAsync<TableEntity>(filter, select: ["RowKey", "Timestamp"], cancellationToken: cancellationToken))
+        {
+            if (keep.Contains(row.RowKey, StringComparer.Ordinal) || row.Timestamp is not { } written || written >= writtenBefore)
+            {
+                continue;
+            }
+
+            await _table.DeleteEntityAsync(name, row.RowKey, ETag.All, cancellationToken);
+            retired++;
+        }
+
+        return retired;
+    }
+
     public async Task DeleteAsync(string name, CancellationToken cancellationToken)
     {
         var filter = TableClient.CreateQueryFilter($"PartitionKey eq {name}");

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.RegularExpressions;
@@ -20,17 +21,36 @@ public static partial class JsonFields
     public static string Shown(string name, int maxLength = MaxShownNameLength) =>
         name.Length > maxLength ? name[..maxLength] + "…" : name;
 
+    /// <summary>
+    /// Zero-width and bidirectional formatting characters: invisible, they make a name or a
+    /// description read differently from what it holds (<c>invoice\u202Efdp.exe</c> shows as
+    /// <c>invoiceexe.pdf</c>). No field of this API needs them.
+    /// </summary>
+    private static readonly SearchValues<char> Invisible = SearchValues.Create(
+        "\u200B\u200C\u200D\u200E\u200F\u202A\u202B\u202C\u202D\u202E\u2066\u2067\u2068\u2069\uFEFF");
+
+    /// <summary>A string value, refused (null, with the reason added) when it holds an invisible or direction-changing character.</summary>
     public static string? ReadString(JsonElement value, string field, List<ErrorDetail> errors)
     {
+        string? text;
         try
         {
-            return value.GetString();
+            text = value.GetString();
         }
         catch (InvalidOperationException)
         {
             errors.Add(new ErrorDetail(field, "Must be valid Unicode text"));
             return null;
         }
+
+        if (text is not null && text.AsSpan().ContainsAny(Invisible))
+        {
+            errors.Add(new ErrorDetail(field,
+                "Must not contain zero-width or bidirectional formatting characters (U+200B to U+200F, U+202A to U+202E, U+2066 to U+2069, U+FEFF)"));
+            return null;
+        }
+
+        return text;
     }
 
     public static bool? ReadBoolean(JsonElement value, string field, List<ErrorDetail> errors)

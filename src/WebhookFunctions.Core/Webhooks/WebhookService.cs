@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using WebhookFunctions.Core.Auth;
 using WebhookFunctions.Core.Delivery;
 using WebhookFunctions.Core.Failures;
@@ -20,9 +21,18 @@ public sealed class WebhookService(
     ApplicationService applications,
     DeliveryStore deliveries,
     TimeProvider clock,
+    IOptions<ApiOptions> apiOptions,
     ILogger<WebhookService> logger)
 {
     private static readonly TimeSpan CleanupTimeout = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan RetireTimeout = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// How long a secret version may still be on its way to becoming current: a rotation writes its
+    /// version, then the record, within its request deadline. Overlapping rotations of one webhook let
+    /// the older one's record write land last, so only versions older than this are ever retired.
+    /// </summary>
+    private readonly TimeSpan _inFlightWindow = TimeSpan.FromSeconds(2 * apiOptions.Value.RequestTimeoutSeconds);
 
     public async Task<(Webhook Webhook, string SigningSecret)> CreateAsync(
         Caller caller, string applicationId, WebhookDraft draft, CancellationToken cancellationToken)
@@ -196,6 +206,7 @@ public sealed class WebhookService(
                 throw new WriteConflictException();
             }
         }, cancellationToken);
+        await RetireOldVersionsQuietlyAsync(rotated, cancellationToken);
         return (rotated, secret);
     }
 
@@ -226,6 +237,27 @@ public sealed class WebhookService(
             DisabledAt = disabledAt,
             UpdatedAt = now,
         };
+    }
+
+    /// <summary>
+    /// Keeps the versions the record names (current and previous) and retires older ones, so versions do
+    /// not pile up one per rotation. Best effort: the rotation has happened, so a failure here is only
+    /// logged, and the next rotation retires what this one left.
+    /// </summary>
+    private async Task RetireOldVersionsQuietlyAsync(Webhook webhook, CancellationToken cancellationToken)
+    {
+        string[] keep = webhook.PreviousSecretVersion is { } previous ? [webhook.SecretVersion, previous] : [webhook.SecretVersion];
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(RetireTimeout);
+            await secrets.RetireVersionsAsync(SecretNames.ForWebhook(webhook.Id), keep, clock.GetUtcNow() - _inFlightWindow, timeout.Token);
+        }
+        catch (Exception exception)
+        {
+            logger.LogWarning("Could not retire old versions of the secret of webhook {WebhookId} ({ExceptionType}); the next rotation will",
+                webhook.Id, exception.GetType().Name);
+        }
     }
 
     private async Task DeleteSecretQuietlyAsync(string secretName)

@@ -54,18 +54,26 @@ public static class WebhookUrlRules
             return "Must not contain a fragment";
         }
 
+        if (!NetworkPolicy.IsAllowedPort(parsed.Port))
+        {
+            return "Must use port 443, 80 or one from 1024 to 65535: port 0 and the other ports below 1024 belong to other services";
+        }
+
         if (!allowPrivateNetworks)
         {
-            if (NetworkPolicy.IsLocalHostName(parsed.IdnHost))
+            // Judged as parsed and as folded to ASCII, whatever the parser calls the host: a DNS name to
+            // the parser (127。0。0。1, ｌｏｃａｌｈｏｓｔ, 127.0.0.1.) can still mean this machine.
+            foreach (var host in new[] { parsed.IdnHost, parsed.Host }.Select(NetworkPolicy.FoldHost).Distinct(StringComparer.Ordinal))
             {
-                return "Must not point to localhost";
-            }
+                if (NetworkPolicy.IsLocalHostName(host))
+                {
+                    return "Must not point to localhost";
+                }
 
-            if (parsed.HostNameType is UriHostNameType.IPv4 or UriHostNameType.IPv6
-                && IPAddress.TryParse(parsed.IdnHost.Trim('[', ']'), out var address)
-                && !NetworkPolicy.IsPublic(address))
-            {
-                return "Must not point to a private, loopback, link-local or reserved address";
+                if (IPAddress.TryParse(host.Trim('[', ']'), out var address) && !NetworkPolicy.IsPublic(address))
+                {
+                    return "Must not point to a private, loopback, link-local or reserved address";
+                }
             }
         }
 

@@ -161,11 +161,12 @@ public sealed class SelfServiceTests(ApiFixture fixture)
     [Fact]
     public async Task An_expired_key_does_not_count_as_the_other_key_that_allows_a_revoke()
     {
-        var tenant = await fixture.Host.NewTenantAsync();
-        using var expiring = await tenant.Http.PostAsync("/api/v1/api-keys", Http.Json(new { name = "short", expiresAt = fixture.Host.Clock.GetUtcNow().AddHours(1) }));
+        await using var host = await fixture.StartHostAsync();
+        var tenant = await host.NewTenantAsync();
+        using var expiring = await tenant.Http.PostAsync("/api/v1/api-keys", Http.Json(new { name = "short", expiresAt = host.Clock.GetUtcNow().AddHours(1) }));
         var expiringId = (await expiring.BodyAsync()).GetProperty("id").GetString();
 
-        fixture.Host.Clock.Advance(TimeSpan.FromHours(2));
+        host.Clock.Advance(TimeSpan.FromHours(2));
         using var refused = await tenant.Http.DeleteAsync($"/api/v1/api-keys/{tenant.KeyId}");
         using var expiredOne = await tenant.Http.DeleteAsync($"/api/v1/api-keys/{expiringId}");
         using var stillWorks = await tenant.Http.GetAsync(tenant.WebhooksPath);

@@ -125,6 +125,20 @@ public sealed class OpenApiDocumentTests(ApiFixture fixture)
     }
 
     [Fact]
+    public void Every_operation_documents_429_with_Retry_After_and_the_envelope()
+    {
+        var components = Document["components"]!["responses"]!.AsObject();
+        foreach (var (_, _, operation) in Operations())
+        {
+            var response = operation["responses"]!["429"];
+            Assert.True(response is not null, $"{operation["operationId"]}: 429 is not documented");
+            var resolved = response!["$ref"] is { } reference ? components[((string)reference!).Split('/')[^1]]! : response;
+            Assert.True(resolved["headers"]?["Retry-After"] is not null, $"{operation["operationId"]}: 429 without Retry-After");
+            Assert.Equal("#/components/schemas/Error", (string?)resolved["content"]!["application/json"]!["schema"]!["$ref"]);
+        }
+    }
+
+    [Fact]
     public void Headers_are_documented_where_the_code_reads_and_writes_them()
     {
         foreach (var (_, method, operation) in Operations())

@@ -263,4 +263,46 @@ public sealed class IdempotencyTests(ApiFixture fixture)
         Assert.False(nextDay.Headers.Contains("Idempotent-Replayed"));
         Assert.NotEqual(firstId, (await nextDay.BodyAsync()).GetProperty("id").GetString());
     }
+
+    [Fact]
+    public async Task One_key_on_three_spellings_of_a_route_creates_one_application()
+    {
+        var tenant = await fixture.Host.NewTenantAsync();
+        var key = Guid.NewGuid().ToString();
+        var body = new { name = "Spelled three ways" };
+        var ids = new List<string?>();
+
+        foreach (var path in new[] { "/api/v1/applications", "/api/V1/Applications", "/api/v1/applications/" })
+        {
+            using var response = await PostAsync(tenant, path, key, body);
+            Assert.True(response.StatusCode == HttpStatusCode.Created, $"{path}: {(int)response.StatusCode}");
+            ids.Add((await response.BodyAsync()).GetProperty("id").GetString());
+        }
+
+        using var list = await tenant.Http.GetAsync("/api/v1/applications?limit=100");
+        var named = (await list.BodyAsync()).GetProperty("items").EnumerateArray().Count(a => a.GetProperty("name").GetString() == "Spelled three ways");
+        Assert.Single(ids.Distinct());
+        Assert.Equal(1, named);
+    }
+
+    [Fact]
+    public async Task One_key_on_two_applications_creates_a_webhook_on_each_however_the_route_is_spelled()
+    {
+        var tenant = await fixture.Host.NewTenantAsync();
+        using var second = await PostAsync(tenant, "/api/v1/applications", null, new { name = "Second" });
+        var secondId = (await second.BodyAsync()).GetProperty("id").GetString()!;
+        var key = Guid.NewGuid().ToString();
+        var body = new { url = Http.UniqueUrl() };
+
+        using var first = await PostAsync(tenant, tenant.WebhooksPath, key, body);
+        using var firstAgain = await PostAsync(tenant, tenant.WebhooksPath.Replace("/webhooks", "/Webhooks/", StringComparison.Ordinal), key, body);
+        using var other = await PostAsync(tenant, $"/api/v1/applications/{secondId}/webhooks", key, body);
+
+        Assert.Equal(HttpStatusCode.Created, first.StatusCode);
+        Assert.Equal(HttpStatusCode.Created, firstAgain.StatusCode);
+        Assert.True(firstAgain.Headers.Contains("Idempotent-Replayed"));
+        Assert.Equal(HttpStatusCode.Created, other.StatusCode);
+        Assert.False(other.Headers.Contains("Idempotent-Replayed"));
+        Assert.Single(await WebhooksOfAsync(tenant));
+    }
 }

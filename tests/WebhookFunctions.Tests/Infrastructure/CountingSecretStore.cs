@@ -8,12 +8,15 @@ public sealed class CountingSecretStore(ISecretStore inner) : ISecretStore
     private int _sets;
     private int _gets;
     private int _deletes;
+    private int _probes;
 
     public int Sets => Volatile.Read(ref _sets);
 
     public int Gets => Volatile.Read(ref _gets);
 
     public int Deletes => Volatile.Read(ref _deletes);
+
+    public int Probes => Volatile.Read(ref _probes);
 
     public int Total => Sets + Gets + Deletes;
 
@@ -37,7 +40,14 @@ public sealed class CountingSecretStore(ISecretStore inner) : ISecretStore
         return inner.DeleteAsync(name, cancellationToken);
     }
 
+    public Task<int> RetireVersionsAsync(string name, IReadOnlyCollection<string> keep, DateTimeOffset writtenBefore, CancellationToken cancellationToken) =>
+        inner.RetireVersionsAsync(name, keep, writtenBefore, cancellationToken);
+
     public IAsyncEnumerable<StoredSecret> ListAsync(string prefix, CancellationToken cancellationToken) => inner.ListAsync(prefix, cancellationToken);
 
-    public Task ProbeAsync(CancellationToken cancellationToken) => inner.ProbeAsync(cancellationToken);
+    public Task ProbeAsync(CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _probes);
+        return inner.ProbeAsync(cancellationToken);
+    }
 }

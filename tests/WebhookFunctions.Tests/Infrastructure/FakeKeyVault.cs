@@ -24,7 +24,8 @@ namespace WebhookFunctions.Tests.Infrastructure;
 /// <summary>
 /// An HTTPS endpoint that speaks the Key Vault secrets REST protocol, enough for the real
 /// <see cref="SecretClient"/>: the bearer challenge, set, get (latest or by version), list versions,
-/// delete with soft delete, and the 409 that a deleted-but-recoverable name answers to a set.
+/// update a version's attributes (enabled), the 403 a disabled version answers to a get, delete with
+/// soft delete, and the 409 that a deleted-but-recoverable name answers to a set.
 /// </summary>
 public sealed class FakeKeyVault : IAsyncDisposable
 {
@@ -53,6 +54,10 @@ public sealed class FakeKeyVault : IAsyncDisposable
 
     public IReadOnlyList<string> VersionsOf(string name) =>
         _secrets.TryGetValue(name, out var secret) ? secret.Versions.Select(v => v.Id).ToList() : [];
+
+    /// <summary>The versions a get can still read: the ones not disabled.</summary>
+    public IReadOnlyList<string> EnabledVersionsOf(string name) =>
+        _secrets.TryGetValue(name, out var secret) ? secret.Versions.Where(v => v.Enabled).Select(v => v.Id).ToList() : [];
 
     public IReadOnlyDictionary<string, string>? TagsOf(string name) =>
         _secrets.TryGetValue(name, out var secret) ? secret.Versions[^1].Tags : null;
@@ -138,6 +143,9 @@ public sealed class FakeKeyVault : IAsyncDisposable
             case ("GET", ["secrets", var name, var version]):
                 await GetAsync(context, name, version.Length == 0 ? null : version);
                 break;
+            case ("PATCH", ["secrets", var name, var version]):
+                await UpdateAsync(context, name, version);
+                break;
             case ("DELETE", ["secrets", var name]):
                 await DeleteAsync(context, name);
                 break;
@@ -172,7 +180,10 @@ public sealed class FakeKeyVault : IAsyncDisposable
             else
             {
                 var tags = body["tags"]?.AsObject().ToDictionary(p => p.Key, p => p.Value!.GetValue<string>()) ?? [];
-                version = new SecretVersion(Guid.NewGuid().ToString("N"), body["value"]!.GetValue<string>(), body["contentType"]?.GetValue<string>(), tags);
+                version = new SecretVersion(Guid.NewGuid().ToString("N"), body["value"]!.GetValue<string>(), body["contentType"]?.GetValue<string>(), tags)
+                {
+                    Created = DateTimeOffset.UtcNow.ToUnixTimeSeconds(),
+                };
                 secret.Versions.Add(version);
             }
         }
@@ -207,7 +218,39 @@ public sealed class FakeKeyVault : IAsyncDisposable
             return;
         }
 
+        if (!found.Enabled)
+        {
+            await WriteAsync(context, 403, new JsonObject
+            {
+                ["error"] = new JsonObject
+                {
+                    ["code"] = "Forbidden",
+                    ["message"] = "Operation get is not allowed on a disabled secret.",
+                    ["innererror"] = new JsonObject { ["code"] = "SecretDisabled" },
+                },
+            });
+            return;
+        }
+
         await WriteAsync(context, 200, Bundle(name, found, includeValue: true));
+    }
+
+    private async Task UpdateAsync(HttpContext context, string name, string versionId)
+    {
+        var body = await JsonNode.ParseAsync(context.Request.Body) ?? new JsonObject();
+        var found = _secrets.TryGetValue(name, out var secret) && !secret.Deleted ? secret.Versions.FirstOrDefault(v => v.Id == versionId) : null;
+        if (found is null)
+        {
+            await ErrorAsync(context, 404, "SecretNotFound", $"A secret with (name/id) {name}/{versionId} was not found in this key vault.");
+            return;
+        }
+
+        if (body["attributes"]?["enabled"] is { } enabled)
+        {
+            found.Enabled = enabled.GetValue<bool>();
+        }
+
+        await WriteAsync(context, 200, Bundle(name, found, includeValue: false));
     }
 
     private async Task ListVersionsAsync(HttpContext context, string name)
@@ -256,7 +299,7 @@ public sealed class FakeKeyVault : IAsyncDisposable
         {
             ["id"] = $"{VaultUri}secrets/{name}/{version.Id}",
             ["contentType"] = version.ContentType,
-            ["attributes"] = new JsonObject { ["enabled"] = true, ["created"] = now, ["updated"] = now, ["recoveryLevel"] = "Recoverable" },
+            ["attributes"] = new JsonObject { ["enabled"] = version.Enabled, ["created"] = version.Created ?? now, ["updated"] = now, ["recoveryLevel"] = "Recoverable" },
             ["tags"] = new JsonObject(version.Tags.Select(t => KeyValuePair.Create(t.Key, (JsonNode?)t.Value))),
         };
         if (includeValue)
@@ -310,7 +353,12 @@ public sealed class FakeKeyVault : IAsyncDisposable
         public bool Deleted { get; set; }
     }
 
-    private sealed record SecretVersion(string Id, string Value, string? ContentType, Dictionary<string, string> Tags);
+    private sealed record SecretVersion(string Id, string Value, string? ContentType, Dictionary<string, string> Tags)
+    {
+        public long? Created { get; init; }
+
+        public bool Enabled { get; set; } = true;
+    }
 
     private sealed class StaticCredential : TokenCredential
     {

@@ -8,6 +8,6 @@ public static class HostProcess
     public static Task<StandaloneProcess> StartAsync(string connectionString, params string[] settings) =>
         StandaloneProcess.StartAsync(
             AppContext.BaseDirectory,
-            [$"Storage:ConnectionString={connectionString}", $"LocalSecrets:Key={TestHost.LocalSecretsKey}", .. settings],
+            [$"Storage:ConnectionString={connectionString}", $"LocalSecrets:Key={TestHost.LocalSecretsKey}", .. TestHost.GenerousLimits, .. settings],
             CancellationToken.None);
 }

@@ -43,6 +43,20 @@ public sealed class TestHost : IAsyncDisposable
 
     public IServiceProvider Services => App.Services;
 
+    /// <summary>
+    /// Rate limits far above anything a test sends, so that tests sharing a host (all from 127.0.0.1,
+    /// many failing auth on purpose) are never slowed or flaked by them. Tests of the limits pass their
+    /// own low values, which come later on the command line and win.
+    /// </summary>
+    public static readonly string[] GenerousLimits =
+    [
+        "Limits:RequestsPerSecondPerKey=1000000",
+        "Limits:BurstPerKey=1000000",
+        "Limits:CostlyPerMinutePerKey=1000000",
+        "Limits:UnauthenticatedPerSecondPerIp=1000000",
+        "Limits:PublishPerSecondPerMerchant=1000000",
+    ];
+
     /// <summary>One local secret-store key for every host of a run, so hosts can share webhooks.</summary>
     public static readonly string LocalSecretsKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
 
@@ -61,6 +75,7 @@ public sealed class TestHost : IAsyncDisposable
             // Hosts share one Azurite: only those a test starts for delivery run workers, each on queues of its own.
             "--Delivery:RunWorkers=false",
         };
+        args.AddRange(GenerousLimits.Select(s => "--" + s));
         args.AddRange(settings.Select(s => "--" + s));
 
         var logs = new LogCapture();

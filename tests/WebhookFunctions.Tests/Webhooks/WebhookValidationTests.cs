@@ -67,6 +67,50 @@ public sealed class WebhookValidationTests(ApiFixture fixture)
         await response.AssertErrorAsync(400, "url");
     }
 
+    /// <summary>Loopback spelled so that the URI parser calls it a DNS name, and ports no receiver listens on.</summary>
+    public static TheoryData<string> DisguisedLocalUrlsAndServicePorts() =>
+    [
+        "https://127\u30020\u30020\u30021/",
+        "https://\uff11\uff12\uff17.\uff10.\uff10.\uff11/",
+        "https://\uff4c\uff4f\uff43\uff41\uff4c\uff48\uff4f\uff53\uff54/",
+        "https://127.0.0.1./",
+        "https://10.0.0.1../x",
+        "https://\uff3b::1\uff3d/x",
+        "https://hooks.example.com:22/x",
+        "https://hooks.example.com:25/x",
+        "https://hooks.example.com:0/x",
+        "https://93.184.216.34:0/x",
+    ];
+
+    [Theory]
+    [MemberData(nameof(DisguisedLocalUrlsAndServicePorts))]
+    public async Task Create_and_patch_refuse_disguised_loopback_and_service_ports(string url)
+    {
+        var tenant = await fixture.Host.NewTenantAsync();
+        var created = await tenant.CreateWebhookAsync(new { url = Http.UniqueUrl() });
+
+        using var create = await tenant.Http.PostAsync(tenant.WebhooksPath, Http.Json(new { url }));
+        using var patch = await tenant.Http.PatchJsonAsync(tenant.WebhookPath(created.GetProperty("id").GetString()!), new { url });
+
+        await create.AssertErrorAsync(400, "url");
+        await patch.AssertErrorAsync(400, "url");
+    }
+
+    [Theory]
+    [InlineData("https://hooks.example.com:443/x")]
+    [InlineData("https://hooks.example.com:1024/x")]
+    [InlineData("https://hooks.example.com:8080/x")]
+    [InlineData("https://hooks.example.com:65535/x")]
+    [InlineData("https://b\u00fccher.example/x")]
+    public async Task Create_accepts_receiver_ports_and_international_names(string url)
+    {
+        var tenant = await fixture.Host.NewTenantAsync();
+
+        using var response = await tenant.Http.PostAsync(tenant.WebhooksPath, Http.Json(new { url }));
+
+        Assert.True(response.StatusCode == HttpStatusCode.Created, await response.Content.ReadAsStringAsync());
+    }
+
     [Theory]
     [InlineData("https://hooks.example.com/x")]
     [InlineData("https://93.184.216.34/x")]

@@ -1,11 +1,11 @@
 using Azure;
 using Azure.Data.Tables;
 
-namespace WebhookFunctions.Api.Idempotency;
+namespace WebhookFunctions.Core.Idempotency;
 
 /// <summary>
 /// One use of an <c>Idempotency-Key</c>. PartitionKey is the merchant; RowKey is a hash of the
-/// method, path and key, so a client's key never has to fit the RowKey alphabet. The stored body has
+/// operation, its route ids and the key, so a client's key never has to fit the RowKey alphabet. The stored body has
 /// had every plaintext secret taken out; <see cref="SecretVersion"/> and <see cref="ApiKeyId"/> say
 /// what was removed.
 /// </summary>
@@ -13,6 +13,9 @@ public sealed class IdempotencyEntity : ITableEntity
 {
     public const string Pending = "pending";
     public const string Completed = "completed";
+
+    /// <summary>How long a record answers for its key; the sweep deletes it after that.</summary>
+    public static readonly TimeSpan Retention = TimeSpan.FromHours(24);
 
     public string PartitionKey { get; set; } = string.Empty;
 

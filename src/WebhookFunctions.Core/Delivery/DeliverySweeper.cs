@@ -26,16 +26,16 @@ public sealed class DeliverySweeper(
     public async Task<DeliverySweepResult> SweepAsync(CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow();
-        var overdue = now - TimeSpan.FromSeconds(_options.RedriveAfterSeconds);
         int fanOuts = 0, attempts = 0;
 
         await foreach (var owner in tables.ApplicationOwners.QueryAsync<ApplicationOwnerEntity>(cancellationToken: cancellationToken))
         {
             await foreach (var marker in events.PendingAsync(owner.PartitionKey, cancellationToken))
             {
-                if (marker.GetDateTimeOffset("CreatedAt") <= overdue)
+                if (IsDue(marker, marker.GetDateTimeOffset("CreatedAt"), now))
                 {
                     await queues.SendAsync(new FanOutMessage(owner.MerchantId, owner.PartitionKey, EventEntity.EventIdOfPending(marker.RowKey)), cancellationToken);
+                    await NoteRedriveAsync(tables.Events, marker, now, cancellationToken);
                     fanOuts++;
                 }
             }
@@ -49,7 +49,7 @@ public sealed class DeliverySweeper(
         {
             await foreach (var marker in deliveries.PendingAsync(row.GetString(WebhookEntity.WebhookId), cancellationToken))
             {
-                if (marker.GetDateTimeOffset("NextAttemptAt") > overdue
+                if (!IsDue(marker, marker.GetDateTimeOffset("NextAttemptAt"), now)
                     || await deliveries.FindAsync(marker.PartitionKey, marker.GetString("EventId"), cancellationToken) is not { Status: DeliveryStatus.Pending } pending)
                 {
                     continue;
@@ -58,6 +58,7 @@ public sealed class DeliverySweeper(
                 await queues.SendAsync(
                     new AttemptMessage(pending.MerchantId, pending.ApplicationId, pending.WebhookId, pending.EventId, pending.ScheduledAttempts + 1),
                     TimeSpan.Zero, cancellationToken);
+                await NoteRedriveAsync(tables.Deliveries, marker, now, cancellationToken);
                 attempts++;
             }
         }
@@ -70,6 +71,31 @@ public sealed class DeliverySweeper(
         }
 
         return new DeliverySweepResult(fanOuts, attempts, purged);
+    }
+
+    /// <summary>
+    /// Overdue by <c>Delivery:RedriveAfterSeconds</c>, doubled for each time this marker was re-driven
+    /// already. Work that is only waiting in a long queue looks overdue too; the doubling keeps a backlog
+    /// from being sent again on every sweep, while lost work is still re-driven within one interval.
+    /// </summary>
+    private bool IsDue(TableEntity marker, DateTimeOffset? due, DateTimeOffset now)
+    {
+        var redrives = Math.Min(marker.GetInt32("Redrives") ?? 0, 16);
+        var since = marker.GetDateTimeOffset("RedrivenAt") ?? due ?? now;
+        return now - since >= TimeSpan.FromSeconds(_options.RedriveAfterSeconds * Math.Pow(2, redrives));
+    }
+
+    private static async Task NoteRedriveAsync(TableClient table, TableEntity marker, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var note = new TableEntity(marker.PartitionKey, marker.RowKey) { ["RedrivenAt"] = now, ["Redrives"] = (marker.GetInt32("Redrives") ?? 0) + 1 };
+        try
+        {
+            // Conditional on the marker as read: if the work moved on meanwhile, its new marker is left alone.
+            await table.UpdateEntityAsync(note, marker.ETag, TableUpdateMode.Merge, cancellationToken);
+        }
+        catch (Azure.RequestFailedException exception) when (exception.Status is 404 or 412)
+        {
+        }
     }
 
     /// <summary>Deletes every row created before <paramref name="cutoff"/>, a partition's rows in batches of up to 100.</summary>

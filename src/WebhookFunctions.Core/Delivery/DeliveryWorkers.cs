@@ -68,7 +68,10 @@ public sealed class DeliveryWorkers(
                     throw;
                 }
 
-                slots.Release(free - received.Length);
+                if (free > received.Length)
+                {
+                    slots.Release(free - received.Length);
+                }
                 if (received.Length == 0)
                 {
                     await Task.Delay(idle, stoppingToken);
@@ -96,9 +99,11 @@ public sealed class DeliveryWorkers(
             {
                 return;
             }
-            catch (Exception exception) when (exception is RequestFailedException or HttpRequestException or IOException)
+            catch (Exception exception)
             {
-                logger.LogWarning("Polling {Queue} failed ({ExceptionType}); retrying", queue.Name, exception.GetType().Name);
+                // Whatever went wrong (the SDK gives up with an AggregateException once its retries
+                // are spent), a pump that stops is silent lost throughput: log it and poll again.
+                logger.LogWarning(exception, "Polling {Queue} failed ({ExceptionType}); retrying", queue.Name, exception.GetType().Name);
                 await Task.Delay(TimeSpan.FromSeconds(1), stoppingToken);
             }
         }
@@ -164,9 +169,9 @@ public sealed class DeliveryWorkers(
             {
                 return;
             }
-            catch (Exception exception) when (exception is RequestFailedException or HttpRequestException or IOException)
+            catch (Exception exception)
             {
-                logger.LogWarning("Delivery sweep failed ({ExceptionType}); it runs again in {Interval} s", exception.GetType().Name, _options.SweepIntervalSeconds);
+                logger.LogWarning(exception, "Delivery sweep failed ({ExceptionType}); it runs again in {Interval} s", exception.GetType().Name, _options.SweepIntervalSeconds);
             }
         }
         while (await timer.WaitForNextTickAsync(stoppingToken));

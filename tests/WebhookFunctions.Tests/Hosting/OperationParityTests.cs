@@ -34,7 +34,7 @@ public sealed partial class OperationParityTests(ApiFixture fixture)
     }
 
     /// <summary>A background function: its name, its trigger's schedule or queue constant, the trigger's options and what it binds to.</summary>
-    [GeneratedRegex(@"\[Function\(BackgroundFunctions\.(?<name>\w+)\)\]\s*public\s+Task\s+Run\(\s*\[(?<trigger>Queue|Timer)Trigger\((?<owner>BackgroundFunctions|DeliveryQueues)\.(?<source>\w+)(?<options>[^\]]*)\)\]\s*(?<type>\w+)\s+\w+,\s*CancellationToken\s+cancellationToken\)\s*=>")]
+    [GeneratedRegex(@"\[Function\(BackgroundFunctions\.(?<name>\w+)\)\]\s*public\s+(?:async\s+)?Task\s+Run\(\s*\[(?<trigger>Queue|Timer)Trigger\((?<owner>BackgroundFunctions|DeliveryQueues)\.(?<source>\w+)(?<options>[^\]]*)\)\]\s*(?<type>\w+)\s+\w+,\s*CancellationToken\s+cancellationToken\)\s*(?:=>|\{)")]
     private static partial Regex BackgroundDeclaration();
 
     [Fact]

@@ -41,8 +41,9 @@ public sealed class DeliverySweeper(
             }
         }
 
+        // The property name is part of the filter's text: CreateQueryFilter would quote it as a string literal, which storage refuses.
         var webhookRows = tables.Webhooks.QueryAsync<TableEntity>(
-            TableClient.CreateQueryFilter($"{WebhookEntity.Url} gt {string.Empty}"), select: [WebhookEntity.WebhookId], cancellationToken: cancellationToken);
+            $"{WebhookEntity.Url} gt ''", select: [WebhookEntity.WebhookId], cancellationToken: cancellationToken);
         await foreach (var row in webhookRows)
         {
             await foreach (var marker in deliveries.PendingAsync(row.GetString(WebhookEntity.WebhookId), cancellationToken))

@@ -49,16 +49,25 @@ public static class EventsApi
         return null;
     }
 
-    /// <summary>Waits until the delivery has <paramref name="status"/> and returns it.</summary>
+    /// <summary>Waits until the delivery has <paramref name="status"/> and returns it; fails with the last state seen.</summary>
     public static async Task<JsonElement> WaitForStatusAsync(this Tenant tenant, string webhookId, string eventId, string status, TimeSpan? within = null)
     {
-        JsonElement? last = null;
-        await Eventually.Async(async () =>
+        var deadline = DateTime.UtcNow + (within ?? Patience);
+        while (true)
         {
-            last = await tenant.DeliveryAsync(webhookId, eventId);
-            return last?.GetProperty("status").GetString() == status;
-        }, within ?? Patience, $"delivery of {eventId} to {webhookId} is {status} (last seen: {last})");
-        return last!.Value;
+            var last = await tenant.DeliveryAsync(webhookId, eventId);
+            if (last?.GetProperty("status").GetString() == status)
+            {
+                return last.Value;
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                Assert.Fail($"The delivery of {eventId} to {webhookId} is not {status} within {(within ?? Patience).TotalSeconds:0} s; last seen: {last?.ToString() ?? "none"}");
+            }
+
+            await Task.Delay(50);
+        }
     }
 
     public static async Task<List<JsonElement>> AttemptsAsync(this Tenant tenant, string webhookId, string eventId) =>

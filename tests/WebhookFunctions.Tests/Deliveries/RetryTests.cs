@@ -2,6 +2,8 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using WebhookFunctions.Core.Delivery;
 using WebhookFunctions.Tests.Infrastructure;
 
 namespace WebhookFunctions.Tests.Deliveries;
@@ -45,10 +47,13 @@ public sealed class RetryTests(ApiFixture fixture)
     [Fact]
     public async Task Duplicate_attempt_messages_from_an_eager_sweep_neither_repeat_nor_skip_an_attempt()
     {
-        // The sweep re-drives every pending delivery more than a second overdue, every second, while the
-        // receiver takes 1.5 s to answer: each attempt is re-driven while it is being made, and again
-        // before its record is read back. Only the attempt fence and the claim keep these duplicates out.
-        await using var host = await fixture.StartDeliveryHostAsync("Delivery:RedriveAfterSeconds=1", "Delivery:SweepIntervalSeconds=1");
+        // Two hosts share the queues, as scaled-out instances do, and their sweeps re-drive every pending
+        // delivery more than a second overdue, every second, while the receiver takes 1.5 s to answer:
+        // each attempt is re-driven while it is being made, and taken by the other host at once. Only the
+        // claim and the attempt fence keep these duplicates from being sent.
+        var queues = $"Delivery:QueuePrefix=t{Guid.NewGuid():N}";
+        await using var host = await fixture.StartDeliveryHostAsync(queues, "Delivery:RedriveAfterSeconds=1", "Delivery:SweepIntervalSeconds=1");
+        await using var other = await fixture.StartDeliveryHostAsync(queues, "Delivery:RedriveAfterSeconds=1", "Delivery:SweepIntervalSeconds=1");
         await using var receiver = await Receiver.StartAsync();
         var slow = TimeSpan.FromMilliseconds(1500);
         receiver.Script("/slow", new Answer(500, Delay: slow), new Answer(500, Delay: slow), new Answer(204, Delay: slow));
@@ -65,6 +70,31 @@ public sealed class RetryTests(ApiFixture fixture)
         var webhook = await tenant.WebhookAsync(webhookId);
         Assert.Equal(1, webhook.GetProperty("successCount").GetInt64());
         Assert.Equal(2, webhook.GetProperty("failureCount").GetInt64());
+    }
+
+    [Fact]
+    public async Task A_stale_duplicate_of_an_earlier_attempts_message_sends_nothing_while_the_next_attempt_is_in_flight()
+    {
+        // Queues deliver at least once: here the message of attempt 1 comes again while attempt 2 is being
+        // made (the receiver holds it for a second), and a second host on the same queues takes it at once.
+        // Only the attempt fence tells it is stale.
+        var queues = $"Delivery:QueuePrefix=t{Guid.NewGuid():N}";
+        await using var host = await fixture.StartDeliveryHostAsync(queues);
+        await using var other = await fixture.StartDeliveryHostAsync(queues);
+        await using var receiver = await Receiver.StartAsync();
+        receiver.Script("/second-slow", new Answer(500), new Answer(204, Delay: TimeSpan.FromSeconds(1)));
+        var tenant = await host.NewTenantAsync();
+        var webhookId = (await tenant.CreateWebhookAsync(new { url = receiver.Url("/second-slow") })).Id();
+        var eventId = await tenant.PublishAsync(Completed);
+        await Eventually.Async(() => receiver.Deliveries.Count(d => d.Path == "/second-slow") == 2, EventsApi.Patience, "attempt 2 reaches the receiver");
+
+        await host.Services.GetRequiredService<DeliveryQueues>().SendAsync(
+            new AttemptMessage(tenant.MerchantId, tenant.ApplicationId, webhookId, eventId, Attempt: 1), TimeSpan.Zero, CancellationToken.None);
+        await tenant.WaitForStatusAsync(webhookId, eventId, "SUCCEEDED");
+        await Task.Delay(2500);
+
+        Assert.Equal(2, receiver.Deliveries.Count(d => d.Path == "/second-slow"));
+        Assert.Equal([500, 204], (await tenant.AttemptsAsync(webhookId, eventId)).Select(a => a.GetProperty("httpStatus").GetInt32()));
     }
 
     [Fact]

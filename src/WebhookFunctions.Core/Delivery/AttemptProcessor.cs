@@ -21,7 +21,7 @@ namespace WebhookFunctions.Core.Delivery;
 /// <item>the attempt row, the delivery, its pending marker and the counts are written in one transaction,
 /// and the attempt row must not exist yet, so one attempt is never recorded twice.</item>
 /// </list>
-/// Nothing here sleeps: a retry is a queue message hidden until it is due.
+/// Nothing here sleeps longer than a second: a retry is a queue message hidden until it is due (to the whole second).
 /// </summary>
 public sealed class AttemptProcessor(
     DeliveryStore deliveries,
@@ -59,11 +59,19 @@ public sealed class AttemptProcessor(
             return;
         }
 
-        if (delivery.NextAttemptAt is { } due && due > now + TimeSpan.FromSeconds(1))
+        if (delivery.NextAttemptAt is { } due && due > now)
         {
-            // Early: a wait longer than a queue message can be hidden, or a re-drive. Come back when due.
-            await queues.SendAsync(message, due - now, cancellationToken);
-            return;
+            if (due - now > TimeSpan.FromSeconds(1))
+            {
+                // Early: a wait longer than a queue message can be hidden, or a re-drive. Come back when due.
+                await queues.SendAsync(message, due - now, cancellationToken);
+                return;
+            }
+
+            // A queue message is hidden for whole seconds only, so it comes up to a second early; wait out
+            // the rest here rather than attempt before the schedule or a receiver's Retry-After allows.
+            await Task.Delay(due - now, clock, cancellationToken);
+            now = clock.GetUtcNow();
         }
 
         var webhook = await webhooks.FindAsync(delivery.MerchantId, delivery.ApplicationId, delivery.WebhookId, cancellationToken);

@@ -13,11 +13,15 @@ namespace WebhookFunctions.Tests.Infrastructure;
 /// <summary>
 /// A webhook receiver on loopback. It records what arrives and checks signatures with its own
 /// Standard Webhooks verification, written from the specification, not with the project's signer.
-/// Paths: /ok (204), /fail (500), /hang (never answers), /redirect (302 to /ok), /huge (endless body).
+/// Paths: /ok (204), /fail (500), /hang (never answers), /redirect (302 to /ok), /huge (endless body),
+/// /echo (200 with the request body). Any other path answers 204 unless a test scripted it with
+/// <see cref="Script(string, int[])"/> or <see cref="Respond"/>.
 /// </summary>
 public sealed class Receiver : IAsyncDisposable
 {
     private readonly WebApplication _app;
+    private readonly ConcurrentDictionary<string, Func<Delivery, int, Answer>> _scripts = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, int> _calls = new(StringComparer.Ordinal);
 
     private Receiver(WebApplication app, Uri baseAddress)
     {
@@ -33,6 +37,15 @@ public sealed class Receiver : IAsyncDisposable
 
     public string Url(string path) => new Uri(BaseAddress, path).ToString();
 
+    /// <summary>Answers requests to <paramref name="path"/> with these statuses in turn; once they run out, the last one repeats.</summary>
+    public void Script(string path, params int[] statuses) => Script(path, statuses.Select(s => new Answer(s)).ToArray());
+
+    /// <summary>Answers requests to <paramref name="path"/> with these answers in turn; once they run out, the last one repeats.</summary>
+    public void Script(string path, params Answer[] answers) => Respond(path, (_, n) => answers[Math.Min(n, answers.Length - 1)]);
+
+    /// <summary>Answers requests to <paramref name="path"/> with what <paramref name="answer"/> makes of the request and its 0-based number on that path.</summary>
+    public void Respond(string path, Func<Delivery, int, Answer> answer) => _scripts[path] = answer;
+
     public static async Task<Receiver> StartAsync()
     {
         var builder = WebApplication.CreateSlimBuilder(["--urls=http://127.0.0.1:0"]);
@@ -41,15 +54,24 @@ public sealed class Receiver : IAsyncDisposable
         Receiver? receiver = null;
         app.Run(async context =>
         {
+            var receivedAt = DateTimeOffset.UtcNow;
             using var reader = new StreamReader(context.Request.Body, Encoding.UTF8);
             var body = await reader.ReadToEndAsync();
-            receiver!.Deliveries.Enqueue(new Delivery(
+            var delivery = new Delivery(
                 context.Request.Path,
                 context.Request.Headers["webhook-id"].ToString(),
                 context.Request.Headers["webhook-timestamp"].ToString(),
                 context.Request.Headers["webhook-signature"].ToString(),
                 context.Request.ContentType,
-                body));
+                body) { ReceivedAt = receivedAt };
+            receiver!.Deliveries.Enqueue(delivery);
+            if (receiver._scripts.TryGetValue(delivery.Path, out var script))
+            {
+                var n = receiver._calls.AddOrUpdate(delivery.Path, 0, (_, previous) => previous + 1);
+                await AnswerAsync(context, script(delivery, n));
+                return;
+            }
+
             switch (context.Request.Path.Value)
             {
                 case "/fail":
@@ -70,6 +92,9 @@ public sealed class Receiver : IAsyncDisposable
                     }
 
                     break;
+                case "/echo":
+                    await AnswerAsync(context, new Answer(200, Body: body));
+                    break;
                 default:
                     context.Response.StatusCode = 204;
                     break;
@@ -81,6 +106,25 @@ public sealed class Receiver : IAsyncDisposable
         return receiver;
     }
 
+    private static async Task AnswerAsync(HttpContext context, Answer answer)
+    {
+        if (answer.Delay > TimeSpan.Zero)
+        {
+            await Task.Delay(answer.Delay, context.RequestAborted).ContinueWith(_ => { }, TaskScheduler.Default);
+        }
+
+        context.Response.StatusCode = answer.Status;
+        if (answer.RetryAfter is not null)
+        {
+            context.Response.Headers.RetryAfter = answer.RetryAfter;
+        }
+
+        if (answer.Body is not null && !context.RequestAborted.IsCancellationRequested)
+        {
+            await context.Response.WriteAsync(answer.Body, context.RequestAborted).ContinueWith(_ => { }, TaskScheduler.Default);
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         await _app.StopAsync();
@@ -88,8 +132,14 @@ public sealed class Receiver : IAsyncDisposable
     }
 }
 
+/// <summary>What the receiver answers one request with: a status, optionally a Retry-After value, a pause before answering and a body.</summary>
+public sealed record Answer(int Status, string? RetryAfter = null, TimeSpan Delay = default, string? Body = null);
+
 public sealed record Delivery(string Path, string Id, string Timestamp, string Signatures, string? ContentType, string Body)
 {
+    /// <summary>When the request arrived, by the receiver's own clock.</summary>
+    public DateTimeOffset ReceivedAt { get; init; }
+
     /// <summary>Standard Webhooks verification: any v1 signature in the header that matches the secret passes.</summary>
     public bool VerifiesWith(string secret)
     {

@@ -57,7 +57,11 @@ public sealed class DeliveryWorkers(
                 }
 
                 var received = (await queue.ReceiveMessagesAsync(free, Lease, stoppingToken)).Value;
-                slots.Release(free - received.Length);
+                if (received.Length < free)
+                {
+                    // Release(0) throws: a full batch must not end the pump.
+                    slots.Release(free - received.Length);
+                }
                 if (received.Length == 0)
                 {
                     await Task.Delay(idle, stoppingToken);

@@ -24,6 +24,13 @@ using WebhookFunctions.Core.Tenancy;
 using WebhookFunctions.Core.Webhooks;
 using WebhookFunctions.Development;
 
+// The floor server is this program too, started again as a child process (see FloorServer).
+if (args.Length > 0 && args[0] == FloorServer.Argument)
+{
+    await FloorServer.RunAsync(args[1..]);
+    return 0;
+}
+
 // One run, one Azurite: every ratio below compares numbers measured side by side in this process.
 var quick = args.Contains("--quick");
 var scale = quick ? 0.2 : 1.0;
@@ -48,6 +55,9 @@ await using var host = await StandaloneProcess.StartAsync(AppContext.BaseDirecto
      "Limits:UnauthenticatedPerSecondPerIp=1000000"], CancellationToken.None);
 var startToFirst200 = hostStart.Elapsed;
 using var http = new HttpClient { BaseAddress = host.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+Console.Error.WriteLine("Starting the floor server...");
+await using var floor = await FloorProcess.StartAsync(AppContext.BaseDirectory);
+using var floorHttp = new HttpClient { BaseAddress = floor.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
 
 using var cached = await StartServicesAsync(cacheSeconds: 30);
 using var uncached = await StartServicesAsync(cacheSeconds: 0);
@@ -69,6 +79,7 @@ for (var i = 0; i < 16; i++)
 
 var key = await services.GetRequiredService<ApiKeyService>().CreateAsync(merchant.Id, "bench", null, CancellationToken.None);
 http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key.Key);
+floorHttp.DefaultRequestHeaders.Authorization = http.DefaultRequestHeaders.Authorization;
 
 var webhookId = await CreateWebhookAsync(getApp.Id);
 await Task.WhenAll(Enumerable.Range(0, 8).Select(async worker =>
@@ -83,6 +94,7 @@ Console.Error.WriteLine("Measuring...");
 var getPath = $"/api/v1/applications/{getApp.Id}/webhooks/{webhookId}";
 var rowKey = WebhookEntity.RowKeyOf(getApp.Id, webhookId);
 Task<bool> ApiGet(int _) => OkAsync(http.GetAsync(getPath));
+Task<bool> FloorGet(int _) => OkAsync(floorHttp.GetAsync(getPath));
 async Task<bool> RawGet(int _)
 {
     var entity = await tables.Webhooks.GetEntityAsync<TableEntity>(merchant.Id, rowKey);
@@ -91,8 +103,10 @@ async Task<bool> RawGet(int _)
 
 var apiGet1 = await Latency.MeasureAsync("GET webhook (API)", 1, Samples(2000), ApiGet);
 var rawGet1 = await Latency.MeasureAsync("GET entity (raw TableClient)", 1, Samples(2000), RawGet);
+var floorGet1 = await Latency.MeasureAsync("GET, empty Kestrel app (floor)", 1, Samples(2000), FloorGet);
 var apiGet16 = await Latency.MeasureAsync("GET webhook (API)", 16, Samples(4000), ApiGet);
 var rawGet16 = await Latency.MeasureAsync("GET entity (raw TableClient)", 16, Samples(4000), RawGet);
+var floorGet16 = await Latency.MeasureAsync("GET, empty Kestrel app (floor)", 16, Samples(4000), FloorGet);
 var list100 = await Latency.MeasureAsync("List 100 webhooks (API)", 1, Samples(400),
     _ => OkAsync(http.GetAsync($"/api/v1/applications/{listApp.Id}/webhooks?limit=100")));
 
@@ -126,7 +140,7 @@ var authUncached = await Latency.MeasureAsync("Auth, uncached key (in process)",
     _ => AuthenticateAsync(uncached.Services.GetRequiredService<ApiKeyAuthenticator>(), key.Key));
 
 var peakRss = host.PeakResidentBytes();
-var measured = new[] { apiGet1, rawGet1, apiGet16, rawGet16, list100, apiCreate, rawCreate, authCached, authUncached };
+var measured = new[] { apiGet1, rawGet1, floorGet1, apiGet16, rawGet16, floorGet16, list100, apiCreate, rawCreate, authCached, authUncached };
 var errors = measured.Sum(m => m.Errors);
 
 var getRatio1 = apiGet1.P50 / rawGet1.P50;
@@ -134,11 +148,16 @@ var getRatio16 = apiGet16.P50 / rawGet16.P50;
 var listRatio = list100.P95 / apiGet1.P95;
 var createRatio = apiCreate.PerSecond / rawCreate.PerSecond;
 var authAdds = authCached.P50;
+// What the API adds beyond the storage read and an empty app's HTTP round trip.
+var overFloor1 = apiGet1.P50 - (rawGet1.P50 + floorGet1.P50);
+var throughputRatio16 = apiGet16.PerSecond / rawGet16.PerSecond;
 
 var targets = new[]
 {
     Target("GET p50 vs raw, concurrency 1", $"{getRatio1:F2}x", "<= 1.5x", getRatio1 <= 1.5),
     Target("GET p50 vs raw, concurrency 16", $"{getRatio16:F2}x", "<= 1.5x", getRatio16 <= 1.5),
+    Target("GET p50 c=1 beyond raw + floor", $"{overFloor1:F3} ms", "<= 0.1 ms", overFloor1 <= 0.1),
+    Target("GET throughput c=16 vs raw", $"{throughputRatio16:F2}x", ">= 0.8x", throughputRatio16 >= 0.8),
     Target("List-100 p95 vs GET p95", $"{listRatio:F2}x", "<= 3x", listRatio <= 3),
     Target("Cached-key auth p50", $"{authAdds:F4} ms", "< 0.2 ms", authAdds < 0.2),
     Target("Errors", errors.ToString(CultureInfo.InvariantCulture), "0", errors == 0),
@@ -160,6 +179,9 @@ Console.WriteLine($"{"GET p50 API / raw, concurrency 1",-42} {getRatio1,10:F2}")
 Console.WriteLine($"{"GET p99 API / raw, concurrency 1",-42} {apiGet1.P99 / rawGet1.P99,10:F2}");
 Console.WriteLine($"{"GET p50 API / raw, concurrency 16",-42} {getRatio16,10:F2}");
 Console.WriteLine($"{"GET p99 API / raw, concurrency 16",-42} {apiGet16.P99 / rawGet16.P99,10:F2}");
+Console.WriteLine($"{"GET p50 c=1: API - (raw + floor)",-42} {overFloor1,7:F3} ms");
+Console.WriteLine($"{"GET per s API / raw, concurrency 16",-42} {throughputRatio16,10:F2}");
+Console.WriteLine($"{"GET per s API / floor, concurrency 16",-42} {apiGet16.PerSecond / floorGet16.PerSecond,10:F2}");
 Console.WriteLine($"{"Create throughput API / raw",-42} {createRatio,10:F2}");
 Console.WriteLine($"{"List-100 p95 / GET p95",-42} {listRatio,10:F2}");
 Console.WriteLine($"{"Auth p50 uncached / cached",-42} {authUncached.P50 / authCached.P50,10:F0}");
@@ -181,7 +203,11 @@ await File.WriteAllTextAsync(file, JsonSerializer.Serialize(new
     cores = Environment.ProcessorCount,
     mode = quick ? "quick" : "full",
     measurements = measured.Select(m => new { m.Name, m.Concurrency, samples = m.Milliseconds.Length, p50 = m.P50, p95 = m.P95, p99 = m.P99, perSecond = m.PerSecond, m.Errors }),
-    ratios = new { getP50Concurrency1 = getRatio1, getP50Concurrency16 = getRatio16, createThroughput = createRatio, list100P95VsGetP95 = listRatio },
+    ratios = new
+    {
+        getP50Concurrency1 = getRatio1, getP50Concurrency16 = getRatio16, createThroughput = createRatio, list100P95VsGetP95 = listRatio,
+        getP50BeyondRawPlusFloorMs = overFloor1, getThroughputConcurrency16 = throughputRatio16,
+    },
     startToFirst200Ms = startToFirst200.TotalMilliseconds,
     peakRssBytes = peakRss,
     targets,

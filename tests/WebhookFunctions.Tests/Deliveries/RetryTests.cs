@@ -249,8 +249,11 @@ public sealed class RetryTests(ApiFixture fixture)
         var arrivals = receiver.Deliveries.Where(d => d.Id == eventId).Select(d => d.ReceivedAt).Order().ToList();
         Assert.Equal(Retries + 1, arrivals.Count);
         var gaps = arrivals.Zip(arrivals.Skip(1), (a, b) => (b - a).TotalMilliseconds).ToList();
-        // 400 ms ± 50 %: never before 200 ms; after 600 ms only by the time it takes to record, poll and send.
-        Assert.All(gaps, gap => Assert.InRange(gap, 195, 600 + 500));
+        // 400 ms ± 50 %: never before 200 ms (the bound a clock cannot blur); after 600 ms only by the time
+        // it takes to record, poll and send, which a loaded two-core machine stretches. RetryPolicyTests
+        // hold the delays themselves to the exact bounds.
+        Assert.All(gaps, gap => Assert.InRange(gap, 195, 600 + 1500));
+        Assert.True(gaps.Distinct().Count() > 1, "every gap was the same: no jitter");
     }
 
     private static (DateTimeOffset First, DateTimeOffset Second) TwoArrivals(Receiver receiver, string path)

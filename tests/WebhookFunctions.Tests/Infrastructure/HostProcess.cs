@@ -2,12 +2,16 @@ using WebhookFunctions.Development;
 
 namespace WebhookFunctions.Tests.Infrastructure;
 
-/// <summary>The standalone host as a separate process over the test Azurite, sharing the tests' local secret key.</summary>
+/// <summary>
+/// The standalone host as a separate process over the test Azurite, sharing the tests' local secret key.
+/// Its delivery workers and sweep stay off unless a test turns them on (Delivery:RunWorkers=true): a
+/// sweep over every test's applications would be load that no measurement here means to include.
+/// </summary>
 public static class HostProcess
 {
     public static Task<StandaloneProcess> StartAsync(string connectionString, params string[] settings) =>
         StandaloneProcess.StartAsync(
             AppContext.BaseDirectory,
-            [$"Storage:ConnectionString={connectionString}", $"LocalSecrets:Key={TestHost.LocalSecretsKey}", .. TestHost.GenerousLimits, .. settings],
+            [$"Storage:ConnectionString={connectionString}", $"LocalSecrets:Key={TestHost.LocalSecretsKey}", "Delivery:RunWorkers=false", .. TestHost.GenerousLimits, .. settings],
             CancellationToken.None);
 }

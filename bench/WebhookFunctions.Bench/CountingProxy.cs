@@ -45,6 +45,7 @@ public sealed class CountingProxy : IAsyncDisposable
     private readonly int _targetPort;
     private readonly TcpListener _listener;
     private readonly CancellationTokenSource _stop = new();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, long[]> _waits = new();
     private long _tableReads, _tableWrites, _tableTransactions, _requestLines, _queueSends, _queueReceives, _queueDeletes, _queueOther, _unparsed;
 
     public CountingProxy(string service, int targetPort)
@@ -73,6 +74,13 @@ public sealed class CountingProxy : IAsyncDisposable
             Interlocked.Read(ref _queueSends), Interlocked.Read(ref _queueReceives), Interlocked.Read(ref _queueDeletes),
             Interlocked.Read(ref _queueOther), Interlocked.Read(ref _unparsed));
     }
+
+    /// <summary>
+    /// Per kind of request (e.g. "GET", "POST $batch", "DELETE"): how many, and the total time from the
+    /// request's first byte to the response's first byte, in Stopwatch ticks; Azurite's side of the time.
+    /// </summary>
+    public IReadOnlyDictionary<string, (long Count, long Ticks)> Waits() =>
+        _waits.ToDictionary(p => p.Key, p => (Interlocked.Read(ref p.Value[0]), Interlocked.Read(ref p.Value[1])));
 
     private async Task AcceptAsync()
     {
@@ -126,7 +134,8 @@ public sealed class CountingProxy : IAsyncDisposable
                 var end = head.IndexOf((byte)'\n');
                 if (end >= 0 || head.Count >= 4096)
                 {
-                    Count(Encoding.ASCII.GetString(head.ToArray(), 0, end >= 0 ? end : head.Count));
+                    connection.Kind = Count(Encoding.ASCII.GetString(head.ToArray(), 0, end >= 0 ? end : head.Count));
+                    connection.Started = System.Diagnostics.Stopwatch.GetTimestamp();
                     head.Clear();
                     Volatile.Write(ref connection.AwaitingRequest, false);
                 }
@@ -155,18 +164,26 @@ public sealed class CountingProxy : IAsyncDisposable
         int read;
         while ((read = await from.ReadAsync(buffer, _stop.Token)) > 0)
         {
+            if (connection.Kind is { } kind && !Volatile.Read(ref connection.AwaitingRequest))
+            {
+                var wait = _waits.GetOrAdd(kind, _ => new long[2]);
+                Interlocked.Increment(ref wait[0]);
+                Interlocked.Add(ref wait[1], System.Diagnostics.Stopwatch.GetTimestamp() - connection.Started);
+                connection.Kind = null;
+            }
+
             Volatile.Write(ref connection.AwaitingRequest, true);
             await to.WriteAsync(buffer.AsMemory(0, read), _stop.Token);
         }
     }
 
-    private void Count(string requestLine)
+    private string? Count(string requestLine)
     {
         var parts = requestLine.Split(' ');
         if (parts.Length < 3 || !parts[2].StartsWith("HTTP/", StringComparison.Ordinal))
         {
             Interlocked.Increment(ref _unparsed);
-            return;
+            return null;
         }
 
         var method = parts[0];
@@ -206,11 +223,16 @@ public sealed class CountingProxy : IAsyncDisposable
         }
 
         Interlocked.Increment(ref counter);
+        var path = target.Split('?')[0];
+        var resource = path.Split('/', StringSplitOptions.RemoveEmptyEntries) is { Length: > 1 } segments ? segments[1].Split('(')[0] : path;
+        return $"{(_queue ? "queue" : "table")} {method} {resource}{(target.Contains("$filter", StringComparison.Ordinal) ? " (query)" : string.Empty)}";
     }
 
     private sealed class Connection
     {
         public bool AwaitingRequest = true;
+        public string? Kind;
+        public long Started;
     }
 
     public ValueTask DisposeAsync()

@@ -20,13 +20,16 @@ using WebhookFunctions.Development;
 namespace WebhookFunctions.Bench;
 
 /// <summary>Deliveries counted over one phase: how many, how fast, and the storage requests they took.</summary>
-public sealed record DeliveryRun(string Name, int Deliveries, int Expected, double PerSecond, StorageCounts Storage)
+public sealed record DeliveryRun(string Name, int Deliveries, int Expected, double PerSecond, StorageCounts Storage, IReadOnlyList<StorageWait> Waits)
 {
     public double Per(long count) => Deliveries == 0 ? double.NaN : (double)count / Deliveries;
 }
 
 /// <summary>One pass of DeliverySweeper: the storage requests it made, how long it took, and the account it swept.</summary>
-public sealed record SweepRun(StorageCounts Storage, double Milliseconds, int Applications, int Webhooks);
+public sealed record SweepRun(StorageCounts Storage, double Milliseconds, int Applications, int Webhooks, string? Error);
+
+/// <summary>One kind of storage request in a phase: how many, and Azurite's mean time to the first byte of the answer.</summary>
+public sealed record StorageWait(string Kind, long Count, double MeanMs);
 
 /// <summary>What the delivery part of the benchmark measured.</summary>
 public sealed record DeliveryResults(
@@ -100,7 +103,10 @@ public sealed class DeliveryBench(
             $"Storage:ConnectionString={Connection(hostTables.Port, hostQueues.Port)}", $"LocalSecrets:Key={localSecretsKey}",
             // The sweep runs once as the host starts, not again during the timed phases: on Azurite one pass scans whole
             // tables on its single thread, long enough to time out the workers' requests (it is counted on its own below).
-            "Delivery:RunWorkers=true", $"Delivery:QueuePrefix={hostPrefix}", "Delivery:SweepIntervalSeconds=3600", "Webhooks:AllowPrivateNetworks=true", "Webhooks:AllowInsecureUrls=true",
+            "Delivery:RunWorkers=true", $"Delivery:QueuePrefix={hostPrefix}", "Delivery:SweepIntervalSeconds=3600",
+            // Azurite on a busy machine can stall for seconds: a longer storage timeout on both sides (here and the raw
+            // loop) keeps a stall a slow delivery rather than a lost one that comes back only when its lease ends.
+            "Storage:NetworkTimeoutSeconds=30", "Webhooks:AllowPrivateNetworks=true", "Webhooks:AllowInsecureUrls=true",
         ], CancellationToken.None);
         using var hostHttp = new HttpClient { BaseAddress = host.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
         hostHttp.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", apiKey);
@@ -113,6 +119,20 @@ public sealed class DeliveryBench(
         {
             hostWebhooks.Add(await CreateWebhookAsync(hostHttp, hostApp, new Uri(receiver.BaseAddress, $"/host/{i}")));
             await CreateWebhookAsync(hostHttp, rawApp, new Uri(receiver.BaseAddress, $"/raw/{i}"));
+        }
+
+        // The host sweeps once as it starts, a request per application and per webhook in the account: let it finish first.
+        var quiet = Stopwatch.StartNew();
+        for (var last = hostTables.Snapshot().Requests; quiet.Elapsed < TimeSpan.FromSeconds(120);)
+        {
+            await Task.Delay(1000);
+            var now = hostTables.Snapshot().Requests;
+            if (now == last)
+            {
+                break;
+            }
+
+            last = now;
         }
 
         // Warm the host's delivery path (JIT, connections) before anything is timed.
@@ -148,13 +168,13 @@ public sealed class DeliveryBench(
             hostTables.Trace = null;
         }
 
-        var backlog = quick ? 40 : 400;
+        var backlog = quick ? 40 : 200;
         var drainDeadline = TimeSpan.FromSeconds(quick ? 60 : 180);
         var fillRate = Math.Max(20, rawPublish16.PerSecond);
 
         Console.Error.WriteLine($"Draining {backlog} events x {WebhooksPerEvent} webhooks through the host...");
         var hostDrain = await DrainAsync("Backlog drain, standalone host", hostApp, DirectQueues.GetQueueClient(hostPrefix + "-fanout"), backlog, fillRate,
-            receiver, HostCounts, drainDeadline, run: null);
+            receiver, HostCounts, drainDeadline, run: null, [hostTables, hostQueues]);
 
         Console.Error.WriteLine($"Draining {backlog} events x {WebhooksPerEvent} webhooks through the raw SDK loop...");
         await using var rawTables = new CountingProxy("table", azurite.Port);
@@ -165,26 +185,37 @@ public sealed class DeliveryBench(
             rawServices.Services.GetRequiredService<Tables>(), rawQueuesClient.FanOut, rawQueuesClient.Attempts,
             rawServices.Services.GetRequiredService<ISecretStore>(), inHand: new DeliveryOptions().BatchSize);
         var rawDrain = await DrainAsync("Backlog drain, raw SDK loop", rawApp, DirectQueues.GetQueueClient("benchraw-fanout"), backlog, fillRate,
-            receiver, () => rawTables.Snapshot() + rawQueues.Snapshot(), drainDeadline, run: raw.RunAsync);
+            receiver, () => rawTables.Snapshot() + rawQueues.Snapshot(), drainDeadline, run: raw.RunAsync, [rawTables, rawQueues]);
 
         if (raw.FirstFailure is not null)
         {
             Console.Error.WriteLine($"The raw loop failed {raw.Failures} messages; the first: {raw.FirstFailure}");
         }
 
-        // One sweep pass over the account as it now is, counted: what every Delivery:SweepIntervalSeconds costs.
-        var beforeSweep = rawTables.Snapshot() + rawQueues.Snapshot();
-        var sweepTime = Stopwatch.StartNew();
-        await rawServices.Services.GetRequiredService<DeliverySweeper>().SweepAsync(CancellationToken.None);
-        var sweep = new SweepRun(rawTables.Snapshot() + rawQueues.Snapshot() - beforeSweep, sweepTime.Elapsed.TotalMilliseconds,
-            await CountAsync(directTables.ApplicationOwners, null), await CountAsync(directTables.Webhooks, $"{Core.Webhooks.WebhookEntity.Url} gt ''"));
-
         // Publish-to-receiver latency at half the host's drain rate, publishing through the delivering host's API.
         var eventsPerSecond = Math.Max(1, hostDrain.PerSecond / 2 / WebhooksPerEvent);
-        var seconds = quick ? 4 : 20;
+        var seconds = quick ? 4 : 15;
         var events = Math.Max(5, (int)(eventsPerSecond * seconds));
         Console.Error.WriteLine($"Publishing {events} events at {eventsPerSecond:F1}/s ({eventsPerSecond * WebhooksPerEvent:F0} deliveries/s) through the host...");
-        var (paced, publishToReceiver) = await PacedAsync(hostHttp, hostApp, events, eventsPerSecond, receiver, HostCounts);
+        var (paced, publishToReceiver) = await PacedAsync(hostHttp, hostApp, events, eventsPerSecond, receiver, HostCounts, [hostTables, hostQueues]);
+
+        // One sweep pass over the account as it now is, counted: what every Delivery:SweepIntervalSeconds costs.
+        // Last, so its table scans disturb nothing timed.
+        Console.Error.WriteLine("Counting one sweep pass...");
+        var beforeSweep = rawTables.Snapshot() + rawQueues.Snapshot();
+        var sweepTime = Stopwatch.StartNew();
+        string? sweepError = null;
+        try
+        {
+            await rawServices.Services.GetRequiredService<DeliverySweeper>().SweepAsync(CancellationToken.None);
+        }
+        catch (Exception exception) when (exception is AggregateException or Azure.RequestFailedException or HttpRequestException)
+        {
+            sweepError = exception.GetType().Name + ": " + exception.Message.Split('(')[0].Trim();
+        }
+
+        var sweep = new SweepRun(rawTables.Snapshot() + rawQueues.Snapshot() - beforeSweep, sweepTime.Elapsed.TotalMilliseconds,
+            await CountAsync(directTables.ApplicationOwners, null), await CountAsync(directTables.Webhooks, $"{Core.Webhooks.WebhookEntity.Url} gt ''"), sweepError);
 
         if (host.HasExited)
         {
@@ -238,9 +269,17 @@ public sealed class DeliveryBench(
             actions.Add(new TableTransactionAction(TableTransactionActionType.Add, EventEntity.ExternalIndex(e, EventEntity.RequestHash(EventType, Payload))));
         }
 
-        var result = await directTables.Events.SubmitTransactionAsync(actions);
+        try
+        {
+            await directTables.Events.SubmitTransactionAsync(actions);
+        }
+        catch (TableTransactionFailedException exception) when (exception.Status == 409 && externalId is null)
+        {
+            // The id is new, so a conflict means the SDK retried a transaction whose first answer was lost: it is stored.
+        }
+
         await fanOut.SendMessageAsync(DeliveryQueues.Serialize(new FanOutMessage(merchantId, applicationId, e.Id)), visibility > TimeSpan.Zero ? visibility : null);
-        return !result.GetRawResponse().IsError;
+        return true;
     }
 
     /// <summary>
@@ -250,7 +289,7 @@ public sealed class DeliveryBench(
     /// </summary>
     private async Task<DeliveryRun> DrainAsync(
         string name, string applicationId, QueueClient fanOut, int events, double fillRate, BenchReceiver receiver, Func<StorageCounts> counts,
-        TimeSpan deadline, Func<CancellationToken, Task>? run)
+        TimeSpan deadline, Func<CancellationToken, Task>? run, CountingProxy[] proxies)
     {
         var expected = events * WebhooksPerEvent;
         var visibleAt = DateTimeOffset.UtcNow + TimeSpan.FromSeconds(1.5 + (2.0 * events / fillRate));
@@ -266,6 +305,7 @@ public sealed class DeliveryBench(
 
         receiver.Take();
         var before = counts();
+        var waitsBefore = WaitsOf(proxies);
         using var stop = new CancellationTokenSource();
         var running = run?.Invoke(stop.Token) ?? Task.CompletedTask;
         await receiver.WaitForAsync(expected, deadline + (visibleAt - DateTimeOffset.UtcNow));
@@ -281,8 +321,19 @@ public sealed class DeliveryBench(
         await stop.CancelAsync();
         await running;
         var arrivals = receiver.Take().Select(a => a.At).Order().ToArray();
-        return new DeliveryRun(name, arrivals.Length, expected, RateBetween(arrivals, 0.1, 0.9), storage);
+        return new DeliveryRun(name, arrivals.Length, expected, RateBetween(arrivals, 0.1, 0.9), storage, Difference(WaitsOf(proxies), waitsBefore));
     }
+
+    private static Dictionary<string, (long Count, long Ticks)> WaitsOf(CountingProxy[] proxies) =>
+        proxies.SelectMany(p => p.Waits()).ToDictionary(p => p.Key, p => p.Value);
+
+    private static List<StorageWait> Difference(Dictionary<string, (long Count, long Ticks)> after, Dictionary<string, (long Count, long Ticks)> before) =>
+        after.Select(p =>
+            {
+                var (count, ticks) = before.TryGetValue(p.Key, out var b) ? (p.Value.Count - b.Count, p.Value.Ticks - b.Ticks) : p.Value;
+                return new StorageWait(p.Key, count, count == 0 ? 0 : ticks * 1000.0 / Stopwatch.Frequency / count);
+            })
+            .Where(w => w.Count > 0).OrderByDescending(w => w.Count * w.MeanMs).ToList();
 
     private static double RateBetween(long[] arrivals, double from, double to)
     {
@@ -298,12 +349,13 @@ public sealed class DeliveryBench(
 
     /// <summary>Publishes on a fixed schedule (open loop: a slow publish does not delay the next) and times each delivery from the client's send.</summary>
     private static async Task<(DeliveryRun Run, Latency Latency)> PacedAsync(
-        HttpClient http, string applicationId, int events, double perSecond, BenchReceiver receiver, Func<StorageCounts> counts)
+        HttpClient http, string applicationId, int events, double perSecond, BenchReceiver receiver, Func<StorageCounts> counts, CountingProxy[] proxies)
     {
         var sentAt = new ConcurrentDictionary<string, long>();
         var failed = 0;
         receiver.Take();
         var before = counts();
+        var waitsBefore = WaitsOf(proxies);
         var started = Stopwatch.GetTimestamp();
         await Task.WhenAll(Enumerable.Range(0, events).Select(async i =>
         {
@@ -341,7 +393,8 @@ public sealed class DeliveryBench(
         var latencies = arrivals.Where(a => sentAt.ContainsKey(a.EventId))
             .Select(a => Stopwatch.GetElapsedTime(sentAt[a.EventId], a.At).TotalMilliseconds).ToArray();
         var missing = expected - latencies.Length;
-        return (new DeliveryRun("Paced at half the drain rate, host, end to end", arrivals.Count, expected, arrivals.Count / elapsed.TotalSeconds, storage),
+        return (new DeliveryRun("Paced at half the drain rate, host, end to end", arrivals.Count, expected, arrivals.Count / elapsed.TotalSeconds, storage,
+                Difference(WaitsOf(proxies), waitsBefore)),
             new Latency("Publish to receiver (host, paced)", 1, latencies, missing + failed, elapsed));
     }
 
@@ -366,6 +419,7 @@ public sealed class DeliveryBench(
             ["Storage:ConnectionString"] = connectionString,
             ["LocalSecrets:Key"] = localSecretsKey,
             ["Delivery:QueuePrefix"] = queuePrefix,
+            ["Storage:NetworkTimeoutSeconds"] = "30",
             // The measured sweep only reads: the publish benchmark's events were never meant to be fanned out.
             ["Delivery:RedriveAfterSeconds"] = "86400",
         });

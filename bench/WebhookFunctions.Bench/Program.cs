@@ -52,6 +52,13 @@ await using var host = await StandaloneProcess.StartAsync(AppContext.BaseDirecto
     // No delivery workers here: publishes through this host time the publish alone, and nothing else runs beside the GETs.
     [$"Storage:ConnectionString={connectionString}", $"LocalSecrets:Key={localSecretsKey}", "Webhooks:MaxPerApplication=1000", "Delivery:RunWorkers=false"], CancellationToken.None);
 var startToFirst200 = hostStart.Elapsed;
+AppDomain.CurrentDomain.UnhandledException += (_, _) =>
+{
+    if (host.HasExited)
+    {
+        Console.Error.WriteLine("The API host exited during the run. Its output:\n" + host.Output);
+    }
+};
 using var http = new HttpClient { BaseAddress = host.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
 Console.Error.WriteLine("Starting the floor server...");
 await using var floor = await FloorProcess.StartAsync(AppContext.BaseDirectory);
@@ -200,6 +207,13 @@ foreach (var run in new[] { delivery.HostDrain, delivery.RawDrain, delivery.Pace
 }
 
 Console.WriteLine();
+Console.WriteLine("where each phase's storage time went (Azurite's time to first byte, through the counting proxies)");
+foreach (var run in new[] { delivery.HostDrain, delivery.RawDrain, delivery.Paced })
+{
+    Console.WriteLine($"  {run.Name}: " + string.Join(", ", run.Waits.Take(8).Select(w => $"{w.Kind} {w.Count}x {w.MeanMs:F1} ms")));
+}
+
+Console.WriteLine();
 Console.WriteLine($"{"ratio",-42} {"value",10}");
 Console.WriteLine($"{"GET p50 API / raw, concurrency 1",-42} {getRatio1,10:F2}");
 Console.WriteLine($"{"GET p99 API / raw, concurrency 1",-42} {apiGet1.P99 / rawGet1.P99,10:F2}");
@@ -223,7 +237,7 @@ Console.WriteLine($"{"Storage requests per delivery, host (drain)",-42} {deliver
 Console.WriteLine($"{"Storage requests per delivery, raw loop",-42} {delivery.RawDrain.Per(delivery.RawDrain.Storage.Requests),10:F2}");
 Console.WriteLine($"{"Storage requests per delivery, end to end",-42} {requestsPerDelivery,10:F2}");
 Console.WriteLine($"{"Account ceiling: 20,000 req/s / that",-42} {accountCeiling,7:F0} deliveries/s");
-Console.WriteLine($"{"One sweep pass: storage requests",-42} {delivery.Sweep.Storage.Requests,10} ({delivery.Sweep.Applications} applications, {delivery.Sweep.Webhooks} webhooks, {delivery.Sweep.Milliseconds:F0} ms)");
+Console.WriteLine($"{"One sweep pass: storage requests",-42} {delivery.Sweep.Storage.Requests,10} ({delivery.Sweep.Applications} applications, {delivery.Sweep.Webhooks} webhooks, {delivery.Sweep.Milliseconds:F0} ms{(delivery.Sweep.Error is null ? "" : ", FAILED: " + delivery.Sweep.Error)})");
 Console.WriteLine($"{"Delivering host peak RSS (VmHWM)",-42} {delivery.DeliveryHostPeakRss / 1048576.0,7:F0} MB");
 Console.WriteLine();
 Console.WriteLine($"{"target",-42} {"measured",12} {"goal",10}  result");
@@ -250,7 +264,7 @@ await File.WriteAllTextAsync(file, JsonSerializer.Serialize(new
     },
     deliveries = new[] { delivery.HostDrain, delivery.RawDrain, delivery.Paced }.Select(r => new
     {
-        r.Name, r.Deliveries, r.Expected, r.PerSecond, storage = r.Storage,
+        r.Name, r.Deliveries, r.Expected, r.PerSecond, storage = r.Storage, waits = r.Waits,
         perDelivery = new
         {
             tableReads = r.Per(r.Storage.TableReads), tableWrites = r.Per(r.Storage.TableWriteRequests), tableTransactions = r.Per(r.Storage.TableTransactions),

@@ -50,10 +50,18 @@ Console.Error.WriteLine("Starting the standalone host...");
 // The rate limits are lifted: this measures the cost of the work, not the limits' refusals.
 var hostStart = Stopwatch.StartNew();
 await using var host = await StandaloneProcess.StartAsync(AppContext.BaseDirectory,
-    [$"Storage:ConnectionString={connectionString}", $"LocalSecrets:Key={localSecretsKey}", "Webhooks:MaxPerApplication=1000",
+    // No delivery workers here: publishes through this host time the publish alone, and nothing else runs beside the GETs.
+    [$"Storage:ConnectionString={connectionString}", $"LocalSecrets:Key={localSecretsKey}", "Webhooks:MaxPerApplication=1000", "Delivery:RunWorkers=false",
      "Limits:RequestsPerSecondPerKey=1000000", "Limits:BurstPerKey=1000000", "Limits:CostlyPerMinutePerKey=1000000",
-     "Limits:UnauthenticatedPerSecondPerIp=1000000"], CancellationToken.None);
+     "Limits:UnauthenticatedPerSecondPerIp=1000000", "Limits:PublishPerSecondPerMerchant=1000000"], CancellationToken.None);
 var startToFirst200 = hostStart.Elapsed;
+AppDomain.CurrentDomain.UnhandledException += (_, _) =>
+{
+    if (host.HasExited)
+    {
+        Console.Error.WriteLine("The API host exited during the run. Its output:\n" + host.Output);
+    }
+};
 using var http = new HttpClient { BaseAddress = host.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
 Console.Error.WriteLine("Starting the floor server...");
 await using var floor = await FloorProcess.StartAsync(AppContext.BaseDirectory);
@@ -139,9 +147,12 @@ var authCached = await Latency.MeasureAsync("Auth, cached key (in process)", 1, 
 var authUncached = await Latency.MeasureAsync("Auth, uncached key (in process)", 1, Samples(2000),
     _ => AuthenticateAsync(uncached.Services.GetRequiredService<ApiKeyAuthenticator>(), key.Key));
 
+var delivery = await new DeliveryBench(AppContext.BaseDirectory, azurite, accountKey, localSecretsKey, quick, http, key.Key, merchant.Id, applications, tables)
+    .RunAsync();
+
 var peakRss = host.PeakResidentBytes();
 var measured = new[] { apiGet1, rawGet1, floorGet1, apiGet16, rawGet16, floorGet16, list100, apiCreate, rawCreate, authCached, authUncached };
-var errors = measured.Sum(m => m.Errors);
+var errors = measured.Sum(m => m.Errors) + delivery.Errors;
 
 var getRatio1 = apiGet1.P50 / rawGet1.P50;
 var getRatio16 = apiGet16.P50 / rawGet16.P50;
@@ -151,6 +162,15 @@ var authAdds = authCached.P50;
 // What the API adds beyond the storage read and an empty app's HTTP round trip.
 var overFloor1 = apiGet1.P50 - (rawGet1.P50 + floorGet1.P50);
 var throughputRatio16 = apiGet16.PerSecond / rawGet16.PerSecond;
+var publishP50Ratio1 = delivery.ApiPublish1.P50 / delivery.RawPublish1.P50;
+var publishP99Ratio1 = delivery.ApiPublish1.P99 / delivery.RawPublish1.P99;
+var publishP50Ratio16 = delivery.ApiPublish16.P50 / delivery.RawPublish16.P50;
+var publishP99Ratio16 = delivery.ApiPublish16.P99 / delivery.RawPublish16.P99;
+var deliveryRatio = delivery.HostDrain.PerSecond / delivery.RawDrain.PerSecond;
+// Storage's scalability target for one account (requests per second), divided by what a delivery costs end to end.
+const double AccountRequestsPerSecond = 20_000;
+var requestsPerDelivery = delivery.Paced.Per(delivery.Paced.Storage.Requests);
+var accountCeiling = AccountRequestsPerSecond / requestsPerDelivery;
 
 var targets = new[]
 {
@@ -160,6 +180,14 @@ var targets = new[]
     Target("GET throughput c=16 vs raw", $"{throughputRatio16:F2}x", ">= 0.8x", throughputRatio16 >= 0.8),
     Target("List-100 p95 vs GET p95", $"{listRatio:F2}x", "<= 3x", listRatio <= 3),
     Target("Cached-key auth p50", $"{authAdds:F4} ms", "< 0.2 ms", authAdds < 0.2),
+    Target("Publish p50 vs raw, concurrency 1", $"{publishP50Ratio1:F2}x", "<= 1.5x", publishP50Ratio1 <= 1.5),
+    Target("Publish p99 vs raw, concurrency 1", $"{publishP99Ratio1:F2}x", "<= 1.5x", publishP99Ratio1 <= 1.5),
+    Target("Publish p50 vs raw, concurrency 16", $"{publishP50Ratio16:F2}x", "<= 1.5x", publishP50Ratio16 <= 1.5),
+    Target("Publish p99 vs raw, concurrency 16", $"{publishP99Ratio16:F2}x", "<= 1.5x", publishP99Ratio16 <= 1.5),
+    Target("Deliveries/s host vs raw loop", $"{deliveryRatio:F2}x", ">= 0.6x", deliveryRatio >= 0.6),
+    Target("Publish to receiver p50 (half rate)", $"{delivery.PublishToReceiver.P50:F0} ms", "<= 250 ms", delivery.PublishToReceiver.P50 <= 250),
+    Target("Publish to receiver p99 (half rate)", $"{delivery.PublishToReceiver.P99:F0} ms", "<= 1000 ms", delivery.PublishToReceiver.P99 <= 1000),
+    Target("Delivering host peak RSS", $"{delivery.DeliveryHostPeakRss / 1048576.0:F0} MB", "<= 300 MB", delivery.DeliveryHostPeakRss <= 300L * 1024 * 1024),
     Target("Errors", errors.ToString(CultureInfo.InvariantCulture), "0", errors == 0),
     Target("Host peak RSS", $"{peakRss / 1048576.0:F0} MB", "< 300 MB", peakRss < 300L * 1024 * 1024),
 };
@@ -168,9 +196,24 @@ Console.WriteLine();
 Console.WriteLine($"WebhookFunctions benchmark  {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm}Z  {Environment.ProcessorCount} cores  {(quick ? "quick" : "full")} run, one Azurite (in memory)");
 Console.WriteLine();
 Console.WriteLine($"{"measurement",-42} {"conc",4} {"n",6} {"p50 ms",8} {"p95 ms",8} {"p99 ms",8} {"per s",8} {"err",4}");
-foreach (var m in measured)
+foreach (var m in measured.Concat(delivery.Latencies))
 {
     Console.WriteLine($"{m.Name,-42} {m.Concurrency,4} {m.Milliseconds.Length,6} {m.P50,8:F3} {m.P95,8:F3} {m.P99,8:F3} {m.PerSecond,8:F0} {m.Errors,4}");
+}
+
+Console.WriteLine();
+Console.WriteLine($"{"deliveries (1 event -> 5 webhooks)",-48} {"n",6} {"per s",7} {"reads",6} {"writes",6} {"(txn)",6} {"queue",6} {"total",6}  storage requests per delivery, counted");
+foreach (var run in new[] { delivery.HostDrain, delivery.RawDrain, delivery.Paced })
+{
+    var s = run.Storage;
+    Console.WriteLine($"{run.Name,-48} {run.Deliveries,6} {run.PerSecond,7:F0} {run.Per(s.TableReads),6:F2} {run.Per(s.TableWriteRequests),6:F2} {run.Per(s.TableTransactions),6:F2} {run.Per(s.QueueCalls),6:F2} {run.Per(s.Requests),6:F2}");
+}
+
+Console.WriteLine();
+Console.WriteLine("where each phase's storage time went (Azurite's time to first byte, through the counting proxies)");
+foreach (var run in new[] { delivery.HostDrain, delivery.RawDrain, delivery.Paced })
+{
+    Console.WriteLine($"  {run.Name}: " + string.Join(", ", run.Waits.Take(8).Select(w => $"{w.Kind} {w.Count}x {w.MeanMs:F1} ms")));
 }
 
 Console.WriteLine();
@@ -187,6 +230,18 @@ Console.WriteLine($"{"List-100 p95 / GET p95",-42} {listRatio,10:F2}");
 Console.WriteLine($"{"Auth p50 uncached / cached",-42} {authUncached.P50 / authCached.P50,10:F0}");
 Console.WriteLine($"{"Host start to first 200 on /api/health",-42} {startToFirst200.TotalMilliseconds,7:F0} ms");
 Console.WriteLine($"{"Host peak RSS (VmHWM)",-42} {peakRss / 1048576.0,7:F0} MB");
+Console.WriteLine($"{"Publish p50 API / raw, concurrency 1",-42} {publishP50Ratio1,10:F2}");
+Console.WriteLine($"{"Publish p99 API / raw, concurrency 1",-42} {publishP99Ratio1,10:F2}");
+Console.WriteLine($"{"Publish p50 API / raw, concurrency 16",-42} {publishP50Ratio16,10:F2}");
+Console.WriteLine($"{"Publish p99 API / raw, concurrency 16",-42} {publishP99Ratio16,10:F2}");
+Console.WriteLine($"{"Deliveries per s host / raw loop",-42} {deliveryRatio,10:F2}");
+Console.WriteLine($"{"Storage requests per GET webhook",-42} {delivery.GetStorageRequests,10:F2}");
+Console.WriteLine($"{"Storage requests per delivery, host (drain)",-42} {delivery.HostDrain.Per(delivery.HostDrain.Storage.Requests),10:F2}");
+Console.WriteLine($"{"Storage requests per delivery, raw loop",-42} {delivery.RawDrain.Per(delivery.RawDrain.Storage.Requests),10:F2}");
+Console.WriteLine($"{"Storage requests per delivery, end to end",-42} {requestsPerDelivery,10:F2}");
+Console.WriteLine($"{"Account ceiling: 20,000 req/s / that",-42} {accountCeiling,7:F0} deliveries/s");
+Console.WriteLine($"{"One sweep pass: storage requests",-42} {delivery.Sweep.Storage.Requests,10} ({delivery.Sweep.Applications} applications, {delivery.Sweep.Webhooks} webhooks, {delivery.Sweep.Milliseconds:F0} ms{(delivery.Sweep.Error is null ? "" : ", FAILED: " + delivery.Sweep.Error)})");
+Console.WriteLine($"{"Delivering host peak RSS (VmHWM)",-42} {delivery.DeliveryHostPeakRss / 1048576.0,7:F0} MB");
 Console.WriteLine();
 Console.WriteLine($"{"target",-42} {"measured",12} {"goal",10}  result");
 foreach (var t in targets)
@@ -202,12 +257,27 @@ await File.WriteAllTextAsync(file, JsonSerializer.Serialize(new
     date = DateTimeOffset.UtcNow,
     cores = Environment.ProcessorCount,
     mode = quick ? "quick" : "full",
-    measurements = measured.Select(m => new { m.Name, m.Concurrency, samples = m.Milliseconds.Length, p50 = m.P50, p95 = m.P95, p99 = m.P99, perSecond = m.PerSecond, m.Errors }),
+    measurements = measured.Concat(delivery.Latencies).Select(m => new { m.Name, m.Concurrency, samples = m.Milliseconds.Length, p50 = m.P50, p95 = m.P95, p99 = m.P99, perSecond = m.PerSecond, m.Errors }),
     ratios = new
     {
         getP50Concurrency1 = getRatio1, getP50Concurrency16 = getRatio16, createThroughput = createRatio, list100P95VsGetP95 = listRatio,
         getP50BeyondRawPlusFloorMs = overFloor1, getThroughputConcurrency16 = throughputRatio16,
+        publishP50Concurrency1 = publishP50Ratio1, publishP99Concurrency1 = publishP99Ratio1,
+        publishP50Concurrency16 = publishP50Ratio16, publishP99Concurrency16 = publishP99Ratio16, deliveriesPerSecond = deliveryRatio,
     },
+    deliveries = new[] { delivery.HostDrain, delivery.RawDrain, delivery.Paced }.Select(r => new
+    {
+        r.Name, r.Deliveries, r.Expected, r.PerSecond, storage = r.Storage, waits = r.Waits,
+        perDelivery = new
+        {
+            tableReads = r.Per(r.Storage.TableReads), tableWrites = r.Per(r.Storage.TableWriteRequests), tableTransactions = r.Per(r.Storage.TableTransactions),
+            queueCalls = r.Per(r.Storage.QueueCalls), requests = r.Per(r.Storage.Requests),
+        },
+    }),
+    storageRequestsPerGet = delivery.GetStorageRequests,
+    sweep = delivery.Sweep,
+    accountCeilingDeliveriesPerSecond = accountCeiling,
+    deliveringHostPeakRssBytes = delivery.DeliveryHostPeakRss,
     startToFirst200Ms = startToFirst200.TotalMilliseconds,
     peakRssBytes = peakRss,
     targets,

@@ -8,7 +8,8 @@ public sealed record HostileRequest(string Category, string Method, string Path,
 
 /// <summary>
 /// Generates the hostile-input corpus for one tenant: malformed, deep, huge and mistyped bodies on
-/// every body-taking route, bad ids on every id route, bad headers, queries, keys and methods.
+/// every body-taking route (publish bodies of their own), bad ids on every id route, bad headers,
+/// queries (paging and the status and eventType filters), keys and methods.
 /// Deterministic for a seed, so a failure can be replayed.
 /// </summary>
 public static class HostileCorpus
@@ -27,16 +28,19 @@ public static class HostileCorpus
         "application/x-www-form-urlencoded", "application/json;;;", "application/" + new string('j', 300), "*/*", "application/problem+json",
     ];
 
-    public static List<HostileRequest> For(string applicationId, string webhookId, int seed)
+    /// <param name="eventId">An event of the application with a delivery to <paramref name="webhookId"/>.</param>
+    public static List<HostileRequest> For(string applicationId, string webhookId, string eventId, int seed)
     {
         var random = new Random(seed);
         var requests = new List<HostileRequest>();
         var webhooks = $"/api/v1/applications/{applicationId}/webhooks";
         var webhook = $"{webhooks}/{webhookId}";
+        var events = $"/api/v1/applications/{applicationId}/events";
+        var deliveries = $"{webhook}/deliveries";
         var bodyRoutes = new (string Method, string Path)[]
         {
             ("POST", webhooks), ("PATCH", webhook), ("POST", webhook + "/rotate-secret"), ("POST", webhook + "/test"),
-            ("POST", "/api/v1/applications"), ("POST", "/api/v1/api-keys"),
+            ("POST", "/api/v1/applications"), ("POST", "/api/v1/api-keys"), ("POST", events), ("POST", $"{deliveries}/{eventId}/resend"),
         };
 
         foreach (var (method, path) in bodyRoutes)
@@ -53,10 +57,18 @@ public static class HostileCorpus
             }
         }
 
+        foreach (var body in PublishBodies(random, webhookId))
+        {
+            var contentType = random.Next(6) == 0 ? ContentTypes[random.Next(ContentTypes.Length)] : "application/json";
+            requests.Add(new("publish-body", "POST", events, body, contentType, []));
+        }
+
         var idRoutes = new Func<string, string>[]
         {
             id => $"/api/v1/applications/{id}", id => $"/api/v1/applications/{id}/webhooks", id => $"/api/v1/applications/{id}/webhooks/{webhookId}",
             id => $"{webhooks}/{id}", id => $"{webhooks}/{id}/rotate-secret", id => $"{webhooks}/{id}/test", id => $"/api/v1/api-keys/{id}",
+            id => $"/api/v1/applications/{id}/events", id => $"{events}/{id}", id => $"{webhooks}/{id}/deliveries", id => $"{deliveries}/{id}/attempts",
+            id => $"{deliveries}/{id}/resend", id => $"{webhooks}/{id}/deliveries/{eventId}/attempts", id => $"{webhooks}/{id}/deliveries/{eventId}/resend",
         };
         var methodsFor = new[] { "GET", "POST", "PATCH", "DELETE" };
         foreach (var route in idRoutes)
@@ -90,7 +102,7 @@ public static class HostileCorpus
         }
 
         var limits = new[] { "-1", "0", "101", "abc", "1e9", "20&limit=30", "%00", "99999999999999999999", "1.5", "" };
-        foreach (var list in new[] { webhooks, "/api/v1/applications" })
+        foreach (var list in new[] { webhooks, "/api/v1/applications", events, deliveries })
         {
             foreach (var token in tokens)
             {
@@ -103,6 +115,19 @@ public static class HostileCorpus
             }
         }
 
+        string[] filterValues =
+        [
+            "", "%00", "*", "PENDING", "pending", "SUCCEEDED%20", "FAILED&status=SKIPPED", "session.completed", "Session.Completed", "webhook.disabled",
+            "session.completed&eventType=session.expired", "%ff%fe", "%ed%a0%80", "%F0%9F%92%A9", "%E2%80%AE", "' or '1'='1", "Status%20eq%20'FAILED'",
+            new string('s', 5000), "..%2f..", "%5Cu0000", "null", "[]", "{}",
+        ];
+        foreach (var value in filterValues)
+        {
+            requests.Add(new("filter", "GET", $"{events}?eventType={value}", null, null, []));
+            requests.Add(new("filter", "GET", $"{deliveries}?status={value}", null, null, []));
+            requests.Add(new("filter", "GET", $"{deliveries}?status={value}&limit=2&pageToken={tokens[random.Next(tokens.Count)]}", null, null, []));
+        }
+
         List<(string, string)[]> headerSets =
         [
             [("x-request-id", new string('r', 5000))], [("x-request-id", "../../etc")], [("x-request-id", "a b c")],
@@ -113,7 +138,8 @@ public static class HostileCorpus
         foreach (var operation in ApiOperations.All)
         {
             var path = "/api/" + operation.Route.Replace("{applicationId}", applicationId, StringComparison.Ordinal)
-                .Replace("{webhookId}", webhookId, StringComparison.Ordinal).Replace("{keyId}", webhookId, StringComparison.Ordinal);
+                .Replace("{webhookId}", webhookId, StringComparison.Ordinal).Replace("{keyId}", webhookId, StringComparison.Ordinal)
+                .Replace("{eventId}", eventId, StringComparison.Ordinal);
             var body = operation.Method is "POST" or "PATCH" ? "{\"zzz\":1}"u8.ToArray() : null;
             foreach (var headers in headerSets)
             {
@@ -133,6 +159,54 @@ public static class HostileCorpus
         }
 
         return requests;
+    }
+
+    /// <summary>Publish bodies: huge, deep, mistyped and strange in every field a publish takes.</summary>
+    private static IEnumerable<byte[]> PublishBodies(Random random, string webhookId)
+    {
+        const string Type = "\"eventType\":\"session.completed\"";
+        string[] texts =
+        [
+            "{" + Type + ",\"payload\":{}}", "{" + Type + "}", "{\"payload\":{}}", "{" + Type + ",\"payload\":null}", "{" + Type + ",\"payload\":[]}",
+            "{" + Type + ",\"payload\":\"{}\"}", "{" + Type + ",\"payload\":1e400}", "{" + Type + ",\"payload\":true}", "{" + Type + ",\"payload\":{},\"payload\":{}}",
+            "{\"eventType\":\"*\",\"payload\":{}}", "{\"eventType\":\"\",\"payload\":{}}", "{\"eventType\":null,\"payload\":{}}", "{\"eventType\":[\"session.completed\"],\"payload\":{}}",
+            "{\"eventType\":{},\"payload\":{}}", "{\"eventType\":1,\"payload\":{}}", "{\"eventType\":\"session.completed\\u0000\",\"payload\":{}}",
+            "{\"eventType\":\"\\ud800\",\"payload\":{}}", "{\"eventType\":\"session.completed\\u202e\",\"payload\":{}}", "{\"eventType\":\"" + new string('e', 10_000) + "\",\"payload\":{}}",
+            "{\"eventType\":\"session.\u0441ompleted\",\"payload\":{}}", "{\"eventType\":\"SESSION.COMPLETED\",\"payload\":{}}", "{\"eventType\":\"webhook.disabled\",\"payload\":{}}",
+            "{" + Type + ",\"payload\":{\"\\ud800\":1}}", "{" + Type + ",\"payload\":{\"a\":\"\\udc00\"}}", "{" + Type + ",\"payload\":{\"a\":\"\\u0000\\u001f\\u2028\\u2029\"}}",
+            "{" + Type + ",\"payload\":{\"\ud83d\udca9\":\"\u00e9\u0301\ufeff\"}}", "{" + Type + ",\"payload\":{\"n\":-0,\"m\":1E+308,\"k\":123456789012345678901234567890}}",
+            "{" + Type + ",\"payload\":{\"a\":1,\"a\":2}}", "{" + Type + ",\"payload\":{\"__proto__\":{\"x\":1}}}",
+            "{" + Type + ",\"payload\":" + string.Concat(Enumerable.Repeat("{\"a\":", 60)) + "1" + new string('}', 60) + "}",
+            "{" + Type + ",\"payload\":" + string.Concat(Enumerable.Repeat("{\"a\":", 1000)) + "1" + new string('}', 1000) + "}",
+            "{" + Type + ",\"payload\":{\"a\":" + new string('[', 5000) + new string(']', 5000) + "}}",
+            "{" + Type + ",\"payload\":{\"blob\":\"" + new string('x', 300 * 1024) + "\"}}",
+            "{" + Type + ",\"payload\":{\"blob\":\"" + new string('x', 250 * 1024) + "\"}}",
+            "{" + Type + ",\"payload\":{\"blob\":\"" + string.Concat(Enumerable.Repeat("\\u00e9", 40_000)) + "\"}}",
+            "{" + Type + ",\"payload\":{" + string.Join(',', Enumerable.Range(0, 20_000).Select(i => $"\"k{i}\":{i}")) + "}}",
+            "{" + Type + ",\"payload\":{},\"externalId\":\"\"}", "{" + Type + ",\"payload\":{},\"externalId\":\"a b\"}",
+            "{" + Type + ",\"payload\":{},\"externalId\":\"" + new string('x', 257) + "\"}", "{" + Type + ",\"payload\":{},\"externalId\":\"" + new string('x', 100_000) + "\"}",
+            "{" + Type + ",\"payload\":{},\"externalId\":\"\\ud800\"}", "{" + Type + ",\"payload\":{},\"externalId\":\"caf\u00e9\"}", "{" + Type + ",\"payload\":{},\"externalId\":1}",
+            "{" + Type + ",\"payload\":{},\"externalId\":[\"a\"]}", "{" + Type + ",\"payload\":{},\"externalId\":\"../../x\"}", "{" + Type + ",\"payload\":{},\"externalId\":\"a%00b\"}",
+            "{" + Type + ",\"payload\":{},\"externalId\":\"hostile." + random.Next() + "\"}", "{" + Type + ",\"payload\":{},\"externalId\":\"hostile.fixed\"}",
+            "{" + Type + ",\"payload\":{\"other\":1},\"externalId\":\"hostile.fixed\"}",
+            "{" + Type + ",\"payload\":{},\"webhookIds\":null}", "{" + Type + ",\"payload\":{},\"webhookIds\":[]}", "{" + Type + ",\"payload\":{},\"webhookIds\":\"" + webhookId + "\"}",
+            "{" + Type + ",\"payload\":{},\"webhookIds\":[\"" + webhookId + "\"]}", "{" + Type + ",\"payload\":{},\"webhookIds\":[\"" + webhookId.ToUpperInvariant() + "\"]}",
+            "{" + Type + ",\"payload\":{},\"webhookIds\":[null]}", "{" + Type + ",\"payload\":{},\"webhookIds\":[1,2]}", "{" + Type + ",\"payload\":{},\"webhookIds\":[{}]}",
+            "{" + Type + ",\"payload\":{},\"webhookIds\":[\"" + string.Join("\",\"", Enumerable.Repeat(webhookId, 21)) + "\"]}",
+            "{" + Type + ",\"payload\":{},\"webhookIds\":[\"" + string.Join("\",\"", Enumerable.Range(0, 20).Select(i => $"0193f1c2-0000-7000-8000-{i:D12}")) + "\"]}",
+            "{" + Type + ",\"payload\":{},\"webhookIds\":[" + string.Join(',', Enumerable.Repeat("\"x\"", 10_000)) + "]}",
+            "{" + Type + ",\"payload\":{},\"webhookIds\":[\"" + new string('a', 50_000) + "\"]}",
+            "{" + Type + ",\"payload\":{},\"id\":\"x\",\"createdAt\":\"2020-01-01T00:00:00Z\",\"applicationId\":\"x\"}", "{" + Type + ",\"payload\":{},\"" + new string('k', 5000) + "\":1}",
+        ];
+        foreach (var text in texts)
+        {
+            yield return Encoding.UTF8.GetBytes(text);
+        }
+
+        // Not UTF-8 inside the payload, the event type and the externalId.
+        yield return [.. "{\"eventType\":\"session.completed\",\"payload\":{\"a\":\""u8, 0xff, 0xfe, .. "\"}}"u8];
+        yield return [.. "{\"eventType\":\"session.\""u8, 0xc0, 0xae, .. "\",\"payload\":{}}"u8];
+        yield return [.. "{\"eventType\":\"session.completed\",\"payload\":{},\"externalId\":\""u8, 0xed, 0xa0, 0x80, .. "\"}"u8];
     }
 
     private static IEnumerable<byte[]> Bodies(Random random)

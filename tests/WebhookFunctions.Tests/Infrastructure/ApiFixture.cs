@@ -22,16 +22,25 @@ public sealed class ApiFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var tools = AzuriteProcess.FindToolDirectory(AppContext.BaseDirectory)
-            ?? throw new InvalidOperationException("tools/azurite not found above the test output folder.");
-        var accountKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(64));
-        _azurite = await AzuriteProcess.StartAsync(tools, AzuriteProcess.FreePort(), dataDirectory: null,
-            accounts: $"devstoreaccount1:{accountKey}", log: null, CancellationToken.None,
-            queuePort: AzuriteProcess.FreePort(), blobPort: AzuriteProcess.FreePort());
-        ConnectionString = _azurite.ConnectionString(accountKey);
+        (_azurite, ConnectionString) = await StartAzuriteAsync();
         Host = await StartHostAsync();
         // Time moved on the shared host would leak into every later test (expiries, caches, grace periods).
         Host.Clock.Lock("The shared host's clock never moves: start a host of your own (StartHostAsync) to move time.");
+    }
+
+    /// <summary>
+    /// An Azurite of its own (table, queue and blob), empty: for a measurement that must not share its
+    /// storage with what every earlier test left in the run's Azurite.
+    /// </summary>
+    public static async Task<(AzuriteProcess Azurite, string ConnectionString)> StartAzuriteAsync()
+    {
+        var tools = AzuriteProcess.FindToolDirectory(AppContext.BaseDirectory)
+            ?? throw new InvalidOperationException("tools/azurite not found above the test output folder.");
+        var accountKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(64));
+        var azurite = await AzuriteProcess.StartAsync(tools, AzuriteProcess.FreePort(), dataDirectory: null,
+            accounts: $"devstoreaccount1:{accountKey}", log: null, CancellationToken.None,
+            queuePort: AzuriteProcess.FreePort(), blobPort: AzuriteProcess.FreePort());
+        return (azurite, azurite.ConnectionString(accountKey));
     }
 
     /// <summary>Starts another standalone host on this Azurite; <paramref name="settings"/> are <c>Key=value</c> overrides.</summary>

@@ -39,6 +39,8 @@ public sealed class AttemptProcessor(
     private readonly DeliveryOptions _options = options.Value;
     private TimeSpan Timeout => TimeSpan.FromSeconds(_options.TimeoutSeconds);
 
+    public const string SecretMissing = "The webhook's signing secret is missing from the secret store, so nothing was sent. Rotating the secret restores delivery.";
+
     /// <summary>How long a claim holds: the send's own deadline and room to record it.</summary>
     private TimeSpan ClaimLease => Timeout + TimeSpan.FromSeconds(30);
 
@@ -138,7 +140,14 @@ public sealed class AttemptProcessor(
 
     private async Task<SendResult> SendAsync(Webhook webhook, EventRecord e, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var signing = await SigningSecrets.OfAsync(secrets, webhook, now, cancellationToken);
+        if (await SigningSecrets.FindAsync(secrets, webhook, now, cancellationToken) is not { } signing)
+        {
+            // Recorded as a failed attempt on the schedule, where the merchant sees it and a rotation mends it,
+            // rather than thrown until the message goes to poison and the delivery waits on re-drives forever.
+            logger.LogWarning("Webhook {WebhookId}: its signing secret version is missing from the secret store; nothing was sent", webhook.Id);
+            return new SendResult(null, 0, SecretMissing, null, null);
+        }
+
         return await sender.SendAsync(webhook.Url, e.Id, now, Body(e), signing, Timeout, cancellationToken);
     }
 

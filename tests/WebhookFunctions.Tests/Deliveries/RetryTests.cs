@@ -52,8 +52,11 @@ public sealed class RetryTests(ApiFixture fixture)
         // each attempt is re-driven while it is being made, and taken by the other host at once. Only the
         // claim and the attempt fence keep these duplicates from being sent.
         var queues = $"Delivery:QueuePrefix=t{Guid.NewGuid():N}";
-        await using var host = await fixture.StartDeliveryHostAsync(queues, "Delivery:RedriveAfterSeconds=1", "Delivery:SweepIntervalSeconds=1");
-        await using var other = await fixture.StartDeliveryHostAsync(queues, "Delivery:RedriveAfterSeconds=1", "Delivery:SweepIntervalSeconds=1");
+        // The timeout leaves the receiver's 1.5 s well inside it on a loaded machine: a timed-out attempt here
+        // would be a different test.
+        string[] settings = [queues, "Delivery:RedriveAfterSeconds=1", "Delivery:SweepIntervalSeconds=1", "Delivery:TimeoutSeconds=6"];
+        await using var host = await fixture.StartDeliveryHostAsync(settings);
+        await using var other = await fixture.StartDeliveryHostAsync(settings);
         await using var receiver = await Receiver.StartAsync();
         var slow = TimeSpan.FromMilliseconds(1500);
         receiver.Script("/slow", new Answer(500, Delay: slow), new Answer(500, Delay: slow), new Answer(204, Delay: slow));

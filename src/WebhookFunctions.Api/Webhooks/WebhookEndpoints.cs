@@ -56,8 +56,24 @@ public sealed class WebhookEndpoints(
     public Task<IResult> GetAsync(HttpContext httpContext, string applicationId, string webhookId) =>
         execution.RunAsync(httpContext, async cancellationToken =>
         {
-            var webhook = await webhooks.GetAsync(CallerContext.Of(httpContext), applicationId, webhookId, cancellationToken);
-            return ApiResults.Ok(await ResponseOf(webhook, cancellationToken), ETags.ToHttp(webhook.Version));
+            var caller = CallerContext.Of(httpContext);
+
+            // The counts are read beside the webhook, not after it, so a GET waits for one storage round trip
+            // rather than two. They are used only once the webhook is found to be the caller's.
+            var counts = Core.Storage.Ids.IsValid(webhookId) ? deliveries.StatsAsync(webhookId, cancellationToken) : null;
+            Webhook webhook;
+            try
+            {
+                webhook = await webhooks.GetAsync(caller, applicationId, webhookId, cancellationToken);
+            }
+            catch
+            {
+                counts?.ContinueWith(static read => _ = read.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+                throw;
+            }
+
+            var stats = counts is null ? await deliveries.StatsAsync(webhook.Id, cancellationToken) : await counts;
+            return ApiResults.Ok(WebhookResponse.From(webhook, stats), ETags.ToHttp(webhook.Version));
         });
 
     public Task<IResult> UpdateAsync(HttpContext httpContext, string applicationId, string webhookId) =>

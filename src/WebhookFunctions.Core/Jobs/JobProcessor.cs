@@ -31,6 +31,9 @@ public sealed class JobProcessor(
     /// <summary>Resets in flight at once: enough to hide storage latency, few enough not to crowd out delivery work.</summary>
     private const int Parallelism = 16;
 
+    /// <summary>Deliveries put back in one transaction: each with its pending marker, within the 100 operations a transaction allows.</summary>
+    private const int Batch = 50;
+
     private readonly int _pageSize = options.Value.RecoverPageSize;
 
     public async Task HandleAsync(JobMessage message, CancellationToken cancellationToken)
@@ -56,11 +59,37 @@ public sealed class JobProcessor(
 
         var page = await deliveries.PageAsync(job, _pageSize, cancellationToken);
         long matched = 0;
-        await Parallel.ForEachAsync(page, new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = cancellationToken }, async (delivery, ct) =>
+        var options = new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = cancellationToken };
+        await Parallel.ForEachAsync(page.Chunk(Batch), options, async (chunk, ct) =>
         {
-            if (await RecoverAsync(job, delivery, ct))
+            // The common case in one transaction per chunk; if any delivery moved meanwhile, one at a time.
+            var now = clock.GetUtcNow();
+            var resets = chunk.Where(d => d.RecoverJobId != job.Id && Matches(job, d)).Select(d => (Current: d, Reset: Reset(job, d, now))).ToList();
+            if (await deliveries.TryResetAllAsync(resets, ct))
             {
-                Interlocked.Increment(ref matched);
+                Interlocked.Add(ref matched, resets.Count);
+                foreach (var (_, reset) in resets)
+                {
+                    await SendAttemptAsync(reset, ct);
+                }
+
+                foreach (var ours in chunk.Where(d => d.RecoverJobId == job.Id))
+                {
+                    if (await RecoverAsync(job, ours, ct))
+                    {
+                        Interlocked.Increment(ref matched);
+                    }
+                }
+
+                return;
+            }
+
+            foreach (var delivery in chunk)
+            {
+                if (await RecoverAsync(job, delivery, ct))
+                {
+                    Interlocked.Increment(ref matched);
+                }
             }
         });
 
@@ -118,22 +147,12 @@ public sealed class JobProcessor(
                 return true;
             }
 
-            if (!job.Statuses.Contains(current.Status, StringComparer.Ordinal) || current.CreatedAt < job.Since || current.CreatedAt >= job.Until)
+            if (!Matches(job, current))
             {
                 return false;
             }
 
-            var reset = current with
-            {
-                Status = DeliveryStatus.Pending,
-                SkippedReason = null,
-                ScheduledAttempts = 0,
-                NextAttemptAt = clock.GetUtcNow(),
-                NextTrigger = AttemptTriggers.Recover,
-                ClaimedAttempt = null,
-                ClaimedUntil = null,
-                RecoverJobId = job.Id,
-            };
+            var reset = Reset(job, current, clock.GetUtcNow());
             if (!await deliveries.TryResetAsync(current, reset, ct))
             {
                 throw new WriteConflictException();
@@ -143,6 +162,22 @@ public sealed class JobProcessor(
             return true;
         }, cancellationToken);
     }
+
+    private static bool Matches(RecoverJob job, DeliveryRecord d) =>
+        job.Statuses.Contains(d.Status, StringComparer.Ordinal) && d.CreatedAt >= job.Since && d.CreatedAt < job.Until;
+
+    /// <summary>Back to pending, due now, with a fresh schedule, the next attempt marked <c>recover</c>, stamped with the job.</summary>
+    private static DeliveryRecord Reset(RecoverJob job, DeliveryRecord d, DateTimeOffset now) => d with
+    {
+        Status = DeliveryStatus.Pending,
+        SkippedReason = null,
+        ScheduledAttempts = 0,
+        NextAttemptAt = now,
+        NextTrigger = AttemptTriggers.Recover,
+        ClaimedAttempt = null,
+        ClaimedUntil = null,
+        RecoverJobId = job.Id,
+    };
 
     /// <summary>The schedule restarts at its first attempt; <see cref="DeliveryRecord.Attempts"/> keeps counting, so attempt rows stay unique.</summary>
     private Task SendAttemptAsync(DeliveryRecord d, CancellationToken cancellationToken) =>

@@ -71,6 +71,35 @@ public sealed class RecoverStore(Tables tables)
         }
     }
 
+    /// <summary>
+    /// Puts several deliveries of the webhook back at once, all or none, each conditional on the version
+    /// read: one entity-group transaction (at most 50 deliveries with their markers). False when any moved.
+    /// </summary>
+    public async Task<bool> TryResetAllAsync(IReadOnlyList<(DeliveryRecord Current, DeliveryRecord Reset)> resets, CancellationToken cancellationToken)
+    {
+        if (resets.Count == 0)
+        {
+            return true;
+        }
+
+        var actions = new List<TableTransactionAction>(resets.Count * 2);
+        foreach (var (current, reset) in resets)
+        {
+            actions.Add(new TableTransactionAction(TableTransactionActionType.UpdateReplace, DeliveryEntity.ToEntity(reset), current.Version));
+            actions.Add(new TableTransactionAction(TableTransactionActionType.UpsertReplace, DeliveryEntity.Pending(reset)));
+        }
+
+        try
+        {
+            await _table.SubmitTransactionAsync(actions, cancellationToken);
+            return true;
+        }
+        catch (TableTransactionFailedException exception) when (exception.Status is 404 or 409 or 412)
+        {
+            return false;
+        }
+    }
+
     public async Task<DeliveryRecord?> FindAsync(string webhookId, string eventId, CancellationToken cancellationToken)
     {
         var found = await _table.GetEntityIfExistsAsync<TableEntity>(webhookId, DeliveryEntity.RowKeyOf(eventId), cancellationToken: cancellationToken);

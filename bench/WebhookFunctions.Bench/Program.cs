@@ -31,6 +31,13 @@ if (args.Length > 0 && args[0] == FloorServer.Argument)
     return 0;
 }
 
+// The recover job phase is opt-in and runs alone, on an Azurite of its own (see RecoverBench).
+if (args.Contains("--recover"))
+{
+    var recoverCount = args.Select(a => a.StartsWith("--recover-count=", StringComparison.Ordinal) ? int.Parse(a[16..], CultureInfo.InvariantCulture) : 0).Max();
+    return await RecoverBench.RunAsync(AppContext.BaseDirectory, recoverCount > 0 ? recoverCount : 100_000);
+}
+
 // One run, one Azurite: every ratio below compares numbers measured side by side in this process.
 var quick = args.Contains("--quick");
 var scale = quick ? 0.2 : 1.0;

@@ -5,6 +5,7 @@ using WebhookFunctions.Api.Events;
 using WebhookFunctions.Api.Health;
 using WebhookFunctions.Api.Http;
 using WebhookFunctions.Api.Idempotency;
+using WebhookFunctions.Api.Jobs;
 using WebhookFunctions.Api.Limits;
 using WebhookFunctions.Api.OpenApi;
 using WebhookFunctions.Api.Tenancy;
@@ -28,6 +29,7 @@ public static class HttpApiHostingExtensions
         services.AddSingleton<ApiGate>();
         services.AddSingleton<WebhookEndpoints>();
         services.AddSingleton<EventEndpoints>();
+        services.AddSingleton<JobEndpoints>();
         services.AddSingleton<TenancyEndpoints>();
         services.AddSingleton<HealthEndpoints>();
         services.AddSingleton<OpenApiEndpoints>();

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using WebhookFunctions.Api.Events;
 using WebhookFunctions.Api.Health;
+using WebhookFunctions.Api.Jobs;
 using WebhookFunctions.Api.OpenApi;
 using WebhookFunctions.Api.Tenancy;
 using WebhookFunctions.Api.Webhooks;
@@ -41,6 +42,8 @@ public static class ApiOperations
     public const string ListDeliveries = nameof(ListDeliveries);
     public const string ListAttempts = nameof(ListAttempts);
     public const string ResendDelivery = nameof(ResendDelivery);
+    public const string RecoverDeliveries = nameof(RecoverDeliveries);
+    public const string GetJob = nameof(GetJob);
     public const string Health = nameof(Health);
     public const string GetOpenApiDocument = nameof(GetOpenApiDocument);
 
@@ -68,6 +71,8 @@ public static class ApiOperations
             c => Events(c).ListAttemptsAsync(c, Route(c, "applicationId"), Route(c, "webhookId"), Route(c, "eventId"))),
         new(ResendDelivery, "POST", Routes.ResendDelivery,
             c => Events(c).ResendAsync(c, Route(c, "applicationId"), Route(c, "webhookId"), Route(c, "eventId"))),
+        new(RecoverDeliveries, "POST", Routes.RecoverDeliveries, c => Jobs(c).RecoverAsync(c, Route(c, "applicationId"), Route(c, "webhookId"))),
+        new(GetJob, "GET", Routes.Job, c => Jobs(c).GetAsync(c, Route(c, "jobId"))),
         new(Health, "GET", Routes.Health, c => c.RequestServices.GetRequiredService<HealthEndpoints>().GetAsync(c), Anonymous: true),
         new(GetOpenApiDocument, "GET", Routes.OpenApiDocument, c => c.RequestServices.GetRequiredService<OpenApiEndpoints>().GetAsync(c), Anonymous: true),
     ];
@@ -78,6 +83,8 @@ public static class ApiOperations
     private static WebhookEndpoints Webhooks(HttpContext context) => context.RequestServices.GetRequiredService<WebhookEndpoints>();
 
     private static EventEndpoints Events(HttpContext context) => context.RequestServices.GetRequiredService<EventEndpoints>();
+
+    private static JobEndpoints Jobs(HttpContext context) => context.RequestServices.GetRequiredService<JobEndpoints>();
 
     private static TenancyEndpoints Tenancy(HttpContext context) => context.RequestServices.GetRequiredService<TenancyEndpoints>();
 

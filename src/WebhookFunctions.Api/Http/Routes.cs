@@ -18,6 +18,8 @@ public static class Routes
     public const string Deliveries = Webhook + "/deliveries";
     public const string Attempts = Webhook + "/deliveries/{eventId}/attempts";
     public const string ResendDelivery = Webhook + "/deliveries/{eventId}/resend";
+    public const string RecoverDeliveries = Webhook + "/recover";
+    public const string Job = "v1/jobs/{jobId}";
     public const string Applications = "v1/applications";
     public const string Application = "v1/applications/{applicationId}";
     public const string ApiKeys = "v1/api-keys";

@@ -20,11 +20,11 @@ public sealed class ApiRateLimits : IDisposable
     /// <summary>The publish operation another change adds; limited per merchant from the moment it exists.</summary>
     public const string PublishEvent = nameof(PublishEvent);
 
-    /// <summary>Creates of any resource, secret rotations and test deliveries: each writes the secret store, the tables or the network.</summary>
+    /// <summary>Creates of any resource, secret rotations, test deliveries and recoveries: each writes the secret store, the tables or the network.</summary>
     public static readonly FrozenSet<string> CostlyOperations = new[]
     {
         ApiOperations.CreateWebhook, ApiOperations.RotateWebhookSecret, ApiOperations.TestWebhook,
-        ApiOperations.CreateApplication, ApiOperations.CreateApiKey,
+        ApiOperations.CreateApplication, ApiOperations.CreateApiKey, ApiOperations.RecoverDeliveries,
     }.ToFrozenSet(StringComparer.Ordinal);
 
     public static readonly FrozenSet<string> PublishOperations = new[] { PublishEvent }.ToFrozenSet(StringComparer.Ordinal);

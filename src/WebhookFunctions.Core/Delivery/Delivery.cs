@@ -67,6 +67,9 @@ public sealed record Delivery
 
     public DateTimeOffset? ClaimedUntil { get; init; }
 
+    /// <summary>The recover job that last put this delivery back to pending: a re-run page of that job skips it.</summary>
+    public string? RecoverJobId { get; init; }
+
     public ETag Version { get; init; }
 }
 

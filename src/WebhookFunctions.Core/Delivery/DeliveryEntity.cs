@@ -56,6 +56,7 @@ public static class DeliveryEntity
             ["CreatedAt"] = d.CreatedAt,
             ["ClaimedAttempt"] = d.ClaimedAttempt,
             ["ClaimedUntil"] = d.ClaimedUntil,
+            ["RecoverJobId"] = d.RecoverJobId,
         };
         foreach (var key in row.Keys.Where(k => row[k] is null).ToList())
         {
@@ -84,6 +85,7 @@ public static class DeliveryEntity
         CreatedAt = row.GetDateTimeOffset("CreatedAt") ?? default,
         ClaimedAttempt = row.GetInt32("ClaimedAttempt"),
         ClaimedUntil = row.GetDateTimeOffset("ClaimedUntil"),
+        RecoverJobId = row.GetString("RecoverJobId"),
         Version = row.ETag,
     };
 

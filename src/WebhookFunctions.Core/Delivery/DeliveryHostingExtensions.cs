@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using WebhookFunctions.Core.Events;
 using WebhookFunctions.Core.Hosting;
+using WebhookFunctions.Core.Jobs;
 
 namespace WebhookFunctions.Core.Delivery;
 
@@ -35,6 +36,10 @@ public static class DeliveryHostingExtensions
         services.AddSingleton<AttemptProcessor>();
         services.AddSingleton<DeliveryQueries>();
         services.AddSingleton<DeliverySweeper>();
+        services.AddSingleton<JobStore>();
+        services.AddSingleton<RecoverStore>();
+        services.AddSingleton<RecoverService>();
+        services.AddSingleton<JobProcessor>();
         return builder;
     }
 

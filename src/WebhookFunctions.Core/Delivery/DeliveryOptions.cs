@@ -39,6 +39,10 @@ public sealed class DeliveryOptions : IValidatableObject
     [Range(1, 32)]
     public int BatchSize { get; set; } = 16;
 
+    /// <summary>Deliveries a recover job reads and puts back per queue message: one page's work, and all it holds in memory.</summary>
+    [Range(10, 1000)]
+    public int RecoverPageSize { get; set; } = 500;
+
     /// <summary>Dequeues after which a message is moved to the poison queue (as the Functions queue trigger does).</summary>
     [Range(1, 100)]
     public int MaxDequeueCount { get; set; } = 5;

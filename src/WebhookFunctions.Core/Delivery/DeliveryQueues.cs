@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Azure.Storage.Queues;
 using Microsoft.Extensions.Options;
+using WebhookFunctions.Core.Jobs;
 using WebhookFunctions.Core.Serialization;
 
 namespace WebhookFunctions.Core.Delivery;
@@ -15,7 +16,7 @@ public sealed record FanOutMessage(string MerchantId, string ApplicationId, stri
 /// </summary>
 public sealed record AttemptMessage(string MerchantId, string ApplicationId, string WebhookId, string EventId, int Attempt, string? ManualId = null);
 
-/// <summary>The two work queues. Messages are Base64-encoded, which is what the Functions queue trigger expects.</summary>
+/// <summary>The work queues. Messages are Base64-encoded, which is what the Functions queue trigger expects.</summary>
 public sealed class DeliveryQueues(QueueServiceClient service, IOptions<DeliveryOptions> options)
 {
     public const string DefaultPrefix = "webhook";
@@ -23,6 +24,7 @@ public sealed class DeliveryQueues(QueueServiceClient service, IOptions<Delivery
     /// <summary>The default queues, which the Functions app's queue triggers name.</summary>
     public const string FanOutName = DefaultPrefix + "-fanout";
     public const string AttemptsName = DefaultPrefix + "-attempts";
+    public const string JobsName = DefaultPrefix + "-jobs";
 
     /// <summary>A queue message can be hidden for at most 7 days; longer waits are re-enqueued when they come up.</summary>
     public static readonly TimeSpan MaxVisibilityDelay = TimeSpan.FromDays(7) - TimeSpan.FromMinutes(1);
@@ -31,11 +33,14 @@ public sealed class DeliveryQueues(QueueServiceClient service, IOptions<Delivery
 
     public QueueClient Attempts { get; } = service.GetQueueClient(options.Value.QueuePrefix + "-attempts");
 
+    /// <summary>Pages of recover jobs: one message runs one page and queues the next.</summary>
+    public QueueClient Jobs { get; } = service.GetQueueClient(options.Value.QueuePrefix + "-jobs");
+
     public QueueClient PoisonOf(QueueClient queue) => service.GetQueueClient(queue.Name + "-poison");
 
     public async Task CreateAllAsync(CancellationToken cancellationToken)
     {
-        foreach (var queue in new[] { FanOut, Attempts })
+        foreach (var queue in new[] { FanOut, Attempts, Jobs })
         {
             await queue.CreateIfNotExistsAsync(cancellationToken: cancellationToken);
             await PoisonOf(queue).CreateIfNotExistsAsync(cancellationToken: cancellationToken);
@@ -44,6 +49,9 @@ public sealed class DeliveryQueues(QueueServiceClient service, IOptions<Delivery
 
     public Task SendAsync(FanOutMessage message, CancellationToken cancellationToken) =>
         FanOut.SendMessageAsync(Serialize(message), cancellationToken);
+
+    public Task SendAsync(JobMessage message, CancellationToken cancellationToken) =>
+        Jobs.SendMessageAsync(Serialize(message), cancellationToken);
 
     public Task SendAsync(AttemptMessage message, TimeSpan delay, CancellationToken cancellationToken)
     {

@@ -2,13 +2,14 @@ using Azure.Data.Tables;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using WebhookFunctions.Core.Events;
+using WebhookFunctions.Core.Jobs;
 using WebhookFunctions.Core.Storage;
 using WebhookFunctions.Core.Tenancy;
 using WebhookFunctions.Core.Webhooks;
 
 namespace WebhookFunctions.Core.Delivery;
 
-public sealed record DeliverySweepResult(int FanOutsRedriven, int AttemptsRedriven, int RowsPurged);
+public sealed record DeliverySweepResult(int FanOutsRedriven, int AttemptsRedriven, int RowsPurged, int JobsRedriven = 0);
 
 /// <summary>
 /// Keeps the 202's promise without trusting any single write: it finds pending fan-outs and pending
@@ -18,7 +19,7 @@ public sealed record DeliverySweepResult(int FanOutsRedriven, int AttemptsRedriv
 /// only while work is pending; the retention purge is a filtered scan, which is maintenance, not a request path.
 /// </summary>
 public sealed class DeliverySweeper(
-    Tables tables, EventStore events, DeliveryStore deliveries, DeliveryQueues queues, IOptions<DeliveryOptions> options, TimeProvider clock,
+    Tables tables, EventStore events, DeliveryStore deliveries, JobStore jobs, DeliveryQueues queues, IOptions<DeliveryOptions> options, TimeProvider clock,
     ILogger<DeliverySweeper> logger)
 {
     private readonly DeliveryOptions _options = options.Value;
@@ -63,14 +64,28 @@ public sealed class DeliverySweeper(
             }
         }
 
-        var cutoff = now - TimeSpan.FromDays(_options.RetentionDays);
-        var purged = await PurgeAsync(tables.Events, cutoff, cancellationToken) + await PurgeAsync(tables.Deliveries, cutoff, cancellationToken);
-        if (fanOuts + attempts + purged > 0)
+        // A running job that has not saved a page for a while lost its message (or its worker died holding it).
+        // A duplicate is harmless: the page's save is conditional on the job's version.
+        var stalled = 0;
+        await foreach (var job in jobs.RunningAsync(cancellationToken))
         {
-            logger.LogInformation("Delivery sweep re-drove {FanOuts} fan-outs and {Attempts} attempts, and purged {Purged} rows", fanOuts, attempts, purged);
+            if (now - job.UpdatedAt >= TimeSpan.FromSeconds(_options.RedriveAfterSeconds))
+            {
+                await queues.SendAsync(new JobMessage(job.MerchantId, job.Id), cancellationToken);
+                stalled++;
+            }
         }
 
-        return new DeliverySweepResult(fanOuts, attempts, purged);
+        var cutoff = now - TimeSpan.FromDays(_options.RetentionDays);
+        var purged = await PurgeAsync(tables.Events, cutoff, cancellationToken) + await PurgeAsync(tables.Deliveries, cutoff, cancellationToken)
+            + await PurgeAsync(tables.Jobs, cutoff, cancellationToken);
+        if (fanOuts + attempts + stalled + purged > 0)
+        {
+            logger.LogInformation("Delivery sweep re-drove {FanOuts} fan-outs, {Attempts} attempts and {Jobs} jobs, and purged {Purged} rows",
+                fanOuts, attempts, stalled, purged);
+        }
+
+        return new DeliverySweepResult(fanOuts, attempts, purged, stalled);
     }
 
     /// <summary>

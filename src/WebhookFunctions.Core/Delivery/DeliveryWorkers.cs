@@ -6,11 +6,12 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using WebhookFunctions.Core.Jobs;
 
 namespace WebhookFunctions.Core.Delivery;
 
 /// <summary>
-/// The delivery work for a host without the Functions runtime (the standalone host): it polls both
+/// The delivery work for a host without the Functions runtime (the standalone host): it polls the
 /// queues and runs the sweep on a timer, calling the same processors the queue and timer functions
 /// call. It behaves as the queue trigger does: a message is deleted only after it was handled, a
 /// failed one comes back after a short pause, and one that failed <c>Delivery:MaxDequeueCount</c>
@@ -20,6 +21,7 @@ public sealed class DeliveryWorkers(
     DeliveryQueues queues,
     FanOutProcessor fanOut,
     AttemptProcessor attempts,
+    JobProcessor jobs,
     DeliverySweeper sweeper,
     IOptions<DeliveryOptions> options,
     ILogger<DeliveryWorkers> logger) : BackgroundService
@@ -35,6 +37,7 @@ public sealed class DeliveryWorkers(
     protected override Task ExecuteAsync(CancellationToken stoppingToken) => Task.WhenAll(
         PumpAsync(queues.FanOut, text => DeliveryQueues.Deserialize<FanOutMessage>(text) is { } m ? fanOut.HandleAsync(m, stoppingToken) : null, stoppingToken),
         PumpAsync(queues.Attempts, text => DeliveryQueues.Deserialize<AttemptMessage>(text) is { } m ? attempts.HandleAsync(m, stoppingToken) : null, stoppingToken),
+        PumpAsync(queues.Jobs, text => DeliveryQueues.Deserialize<JobMessage>(text) is { } m ? jobs.HandleAsync(m, stoppingToken) : null, stoppingToken),
         SweepAsync(stoppingToken));
 
     /// <summary>

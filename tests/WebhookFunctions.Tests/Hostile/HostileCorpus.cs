@@ -41,6 +41,7 @@ public static class HostileCorpus
         {
             ("POST", webhooks), ("PATCH", webhook), ("POST", webhook + "/rotate-secret"), ("POST", webhook + "/test"),
             ("POST", "/api/v1/applications"), ("POST", "/api/v1/api-keys"), ("POST", events), ("POST", $"{deliveries}/{eventId}/resend"),
+            ("POST", webhook + "/recover"),
         };
 
         foreach (var (method, path) in bodyRoutes)
@@ -63,8 +64,14 @@ public static class HostileCorpus
             requests.Add(new("publish-body", "POST", events, body, contentType, []));
         }
 
+        foreach (var body in RecoverBodies())
+        {
+            requests.Add(new("recover-body", "POST", webhook + "/recover", body, "application/json", []));
+        }
+
         var idRoutes = new Func<string, string>[]
         {
+            id => $"{webhooks}/{id}/recover", id => $"/api/v1/applications/{id}/webhooks/{webhookId}/recover", id => $"/api/v1/jobs/{id}",
             id => $"/api/v1/applications/{id}", id => $"/api/v1/applications/{id}/webhooks", id => $"/api/v1/applications/{id}/webhooks/{webhookId}",
             id => $"{webhooks}/{id}", id => $"{webhooks}/{id}/rotate-secret", id => $"{webhooks}/{id}/test", id => $"/api/v1/api-keys/{id}",
             id => $"/api/v1/applications/{id}/events", id => $"{events}/{id}", id => $"{webhooks}/{id}/deliveries", id => $"{deliveries}/{id}/attempts",
@@ -159,6 +166,33 @@ public static class HostileCorpus
         }
 
         return requests;
+    }
+
+    /// <summary>Recover bodies: windows, statuses and flags mistyped, reversed, out of range or huge; the valid-looking ones only count.</summary>
+    private static IEnumerable<byte[]> RecoverBodies()
+    {
+        var hourAgo = DateTimeOffset.UtcNow.AddHours(-1).ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture);
+        var since = "\"since\":\"" + hourAgo + "\"";
+        string[] texts =
+        [
+            "{\"dryRun\":true}", "{" + since + ",\"dryRun\":true}", "{\"since\":null,\"dryRun\":true}", "{\"since\":\"\",\"dryRun\":true}",
+            "{\"since\":\"yesterday\",\"dryRun\":true}", "{\"since\":\"01/02/2027\",\"dryRun\":true}", "{\"since\":\"0001-01-01T00:00:00Z\",\"dryRun\":true}",
+            "{\"since\":\"9999-12-31T23:59:59Z\",\"dryRun\":true}", "{\"since\":\"2027-13-45T25:61:61Z\",\"dryRun\":true}", "{\"since\":1700000000,\"dryRun\":true}",
+            "{\"since\":\"" + hourAgo + "\\u202e\",\"dryRun\":true}", "{\"since\":\"\\ud800\",\"dryRun\":true}", "{\"since\":\"" + new string('9', 10_000) + "\",\"dryRun\":true}",
+            "{" + since + ",\"until\":\"" + hourAgo + "\",\"dryRun\":true}", "{" + since + ",\"until\":\"1970-01-01T00:00:00Z\",\"dryRun\":true}",
+            "{" + since + ",\"until\":[],\"dryRun\":true}", "{" + since + ",\"until\":null,\"dryRun\":true}",
+            "{" + since + ",\"statuses\":null,\"dryRun\":true}", "{" + since + ",\"statuses\":[],\"dryRun\":true}", "{" + since + ",\"statuses\":\"FAILED\",\"dryRun\":true}",
+            "{" + since + ",\"statuses\":[\"PENDING\"],\"dryRun\":true}", "{" + since + ",\"statuses\":[\"failed\"],\"dryRun\":true}",
+            "{" + since + ",\"statuses\":[\"FAILED\",\"FAILED\",\"SKIPPED\"],\"dryRun\":true}", "{" + since + ",\"statuses\":[null,1,{}],\"dryRun\":true}",
+            "{" + since + ",\"statuses\":[\"Status eq 'FAILED' or true\"],\"dryRun\":true}", "{" + since + ",\"statuses\":[\"FAILED') or ('1' eq '1\"],\"dryRun\":true}",
+            "{" + since + ",\"statuses\":[" + string.Join(',', Enumerable.Repeat("\"FAILED\"", 10_000)) + "],\"dryRun\":true}",
+            "{" + since + ",\"dryRun\":\"true\"}", "{" + since + ",\"dryRun\":1}", "{" + since + ",\"dryRun\":null}", "{" + since + ",\"dryRun\":true,\"dryRun\":false}",
+            "{" + since + ",\"dryRun\":true,\"id\":\"x\"}", "{" + since + ",\"dryRun\":true,\"" + new string('k', 5000) + "\":1}",
+        ];
+        foreach (var text in texts)
+        {
+            yield return Encoding.UTF8.GetBytes(text);
+        }
     }
 
     /// <summary>Publish bodies: huge, deep, mistyped and strange in every field a publish takes.</summary>

@@ -28,6 +28,7 @@ public static class HttpApiHostingExtensions
         services.AddSingleton<ApiGate>();
         services.AddSingleton<WebhookEndpoints>();
         services.AddSingleton<EventEndpoints>();
+        services.AddSingleton<Verification.VerificationEndpoints>();
         services.AddSingleton<TenancyEndpoints>();
         services.AddSingleton<HealthEndpoints>();
         services.AddSingleton<OpenApiEndpoints>();

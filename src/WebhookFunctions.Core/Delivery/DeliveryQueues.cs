@@ -23,6 +23,7 @@ public sealed class DeliveryQueues(QueueServiceClient service, IOptions<Delivery
     /// <summary>The default queues, which the Functions app's queue triggers name.</summary>
     public const string FanOutName = DefaultPrefix + "-fanout";
     public const string AttemptsName = DefaultPrefix + "-attempts";
+    public const string VerificationsName = DefaultPrefix + "-verifications";
 
     /// <summary>A queue message can be hidden for at most 7 days; longer waits are re-enqueued when they come up.</summary>
     public static readonly TimeSpan MaxVisibilityDelay = TimeSpan.FromDays(7) - TimeSpan.FromMinutes(1);
@@ -31,11 +32,13 @@ public sealed class DeliveryQueues(QueueServiceClient service, IOptions<Delivery
 
     public QueueClient Attempts { get; } = service.GetQueueClient(options.Value.QueuePrefix + "-attempts");
 
+    public QueueClient Verifications { get; } = service.GetQueueClient(options.Value.QueuePrefix + "-verifications");
+
     public QueueClient PoisonOf(QueueClient queue) => service.GetQueueClient(queue.Name + "-poison");
 
     public async Task CreateAllAsync(CancellationToken cancellationToken)
     {
-        foreach (var queue in new[] { FanOut, Attempts })
+        foreach (var queue in new[] { FanOut, Attempts, Verifications })
         {
             await queue.CreateIfNotExistsAsync(cancellationToken: cancellationToken);
             await PoisonOf(queue).CreateIfNotExistsAsync(cancellationToken: cancellationToken);

@@ -21,6 +21,7 @@ public sealed class DeliveryWorkers(
     FanOutProcessor fanOut,
     AttemptProcessor attempts,
     DeliverySweeper sweeper,
+    Verification.ChallengeProcessor challenges,
     IOptions<DeliveryOptions> options,
     ILogger<DeliveryWorkers> logger) : BackgroundService
 {
@@ -35,6 +36,7 @@ public sealed class DeliveryWorkers(
     protected override Task ExecuteAsync(CancellationToken stoppingToken) => Task.WhenAll(
         PumpAsync(queues.FanOut, text => DeliveryQueues.Deserialize<FanOutMessage>(text) is { } m ? fanOut.HandleAsync(m, stoppingToken) : null, stoppingToken),
         PumpAsync(queues.Attempts, text => DeliveryQueues.Deserialize<AttemptMessage>(text) is { } m ? attempts.HandleAsync(m, stoppingToken) : null, stoppingToken),
+        PumpAsync(queues.Verifications, text => DeliveryQueues.Deserialize<Verification.VerificationMessage>(text) is { } m ? challenges.HandleAsync(m, stoppingToken) : null, stoppingToken),
         SweepAsync(stoppingToken));
 
     /// <summary>

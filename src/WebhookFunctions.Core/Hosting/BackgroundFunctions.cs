@@ -18,6 +18,7 @@ public static class BackgroundFunctions
     public const string FanOutEvent = nameof(FanOutEvent);
     public const string AttemptDelivery = nameof(AttemptDelivery);
     public const string SweepDeliveries = nameof(SweepDeliveries);
+    public const string SendVerificationChallenge = nameof(SendVerificationChallenge);
 
     /// <summary>
     /// Hourly at minute 17, off the top of the hour when other jobs crowd the account. The same run
@@ -40,5 +41,6 @@ public static class BackgroundFunctions
         new(FanOutEvent, QueueTrigger, DeliveryQueues.FanOutName),
         new(AttemptDelivery, QueueTrigger, DeliveryQueues.AttemptsName),
         new(SweepDeliveries, TimerTrigger, SweepDeliveriesSchedule),
+        new(SendVerificationChallenge, QueueTrigger, DeliveryQueues.VerificationsName),
     ];
 }

@@ -12,7 +12,8 @@ public static class TableNames
     public const string Idempotency = "Idempotency";
     public const string Events = "Events";
     public const string Deliveries = "Deliveries";
+    public const string Verifications = "Verifications";
 
     public static IReadOnlyList<string> All { get; } =
-        [Merchants, Applications, ApplicationOwners, ApiKeys, ApiKeyHashes, Webhooks, LocalSecrets, Idempotency, Events, Deliveries];
+        [Merchants, Applications, ApplicationOwners, ApiKeys, ApiKeyHashes, Webhooks, LocalSecrets, Idempotency, Events, Deliveries, Verifications];
 }

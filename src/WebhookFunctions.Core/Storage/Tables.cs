@@ -27,6 +27,8 @@ public sealed class Tables(TableServiceClient service)
 
     public TableClient Deliveries { get; } = service.GetTableClient(TableNames.Deliveries);
 
+    public TableClient Verifications { get; } = service.GetTableClient(TableNames.Verifications);
+
     public async Task CreateAllAsync(CancellationToken cancellationToken)
     {
         foreach (var name in TableNames.All)

@@ -14,6 +14,7 @@ param tableNames array = [
   'Idempotency'
   'Events'
   'Deliveries'
+  'Verifications'
 ]
 
 @description('The delivery work queues and their poison queues (src/WebhookFunctions.Core/Delivery/DeliveryQueues.cs), named by the Functions app\'s queue triggers. The app also creates them if missing.')
@@ -22,6 +23,8 @@ param queueNames array = [
   'webhook-fanout-poison'
   'webhook-attempts'
   'webhook-attempts-poison'
+  'webhook-verifications'
+  'webhook-verifications-poison'
 ]
 
 resource account 'Microsoft.Storage/storageAccounts@2023-05-01' = {

@@ -15,6 +15,7 @@ param tableNames array = [
   'Events'
   'Deliveries'
   'Jobs'
+  'Verifications'
 ]
 
 @description('The delivery work queues and their poison queues (src/WebhookFunctions.Core/Delivery/DeliveryQueues.cs), named by the Functions app\'s queue triggers. The app also creates them if missing.')
@@ -25,6 +26,8 @@ param queueNames array = [
   'webhook-attempts-poison'
   'webhook-jobs'
   'webhook-jobs-poison'
+  'webhook-verifications'
+  'webhook-verifications-poison'
 ]
 
 resource account 'Microsoft.Storage/storageAccounts@2023-05-01' = {

@@ -1,6 +1,9 @@
 using WebhookFunctions.Api.Hosting;
 using WebhookFunctions.Api.Telemetry;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
 using WebhookFunctions.Core.Delivery;
+using WebhookFunctions.Core.Verification;
 using WebhookFunctions.Standalone.Development;
 using WebhookFunctions.Standalone.Maintenance;
 
@@ -30,6 +33,10 @@ public static class StandaloneApp
         configure?.Invoke(builder);
 
         var app = builder.Build();
+
+        // Verification links point at this host unless Webhooks:PublicBaseUrl says otherwise; its port is known only once it listens.
+        app.Lifetime.ApplicationStarted.Register(() => app.Services.GetRequiredService<VerificationLinks>()
+            .Listening(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses));
         app.UseWebhookApi();
         app.MapWebhookApi();
         return app;

@@ -30,6 +30,7 @@ public static class HttpApiHostingExtensions
         services.AddSingleton<WebhookEndpoints>();
         services.AddSingleton<EventEndpoints>();
         services.AddSingleton<JobEndpoints>();
+        services.AddSingleton<Verification.VerificationEndpoints>();
         services.AddSingleton<TenancyEndpoints>();
         services.AddSingleton<HealthEndpoints>();
         services.AddSingleton<OpenApiEndpoints>();

@@ -5,6 +5,7 @@ using WebhookFunctions.Api.Health;
 using WebhookFunctions.Api.Jobs;
 using WebhookFunctions.Api.OpenApi;
 using WebhookFunctions.Api.Tenancy;
+using WebhookFunctions.Api.Verification;
 using WebhookFunctions.Api.Webhooks;
 
 namespace WebhookFunctions.Api.Http;
@@ -44,6 +45,8 @@ public static class ApiOperations
     public const string ResendDelivery = nameof(ResendDelivery);
     public const string RecoverDeliveries = nameof(RecoverDeliveries);
     public const string GetJob = nameof(GetJob);
+    public const string VerifyWebhook = nameof(VerifyWebhook);
+    public const string ConfirmVerification = nameof(ConfirmVerification);
     public const string Health = nameof(Health);
     public const string GetOpenApiDocument = nameof(GetOpenApiDocument);
 
@@ -73,6 +76,8 @@ public static class ApiOperations
             c => Events(c).ResendAsync(c, Route(c, "applicationId"), Route(c, "webhookId"), Route(c, "eventId"))),
         new(RecoverDeliveries, "POST", Routes.RecoverDeliveries, c => Jobs(c).RecoverAsync(c, Route(c, "applicationId"), Route(c, "webhookId"))),
         new(GetJob, "GET", Routes.Job, c => Jobs(c).GetAsync(c, Route(c, "jobId"))),
+        new(VerifyWebhook, "POST", Routes.VerifyWebhook, c => Verifications(c).RequestAsync(c, Route(c, "applicationId"), Route(c, "webhookId"))),
+        new(ConfirmVerification, "GET", Routes.Verification, c => Verifications(c).ConfirmAsync(c, Route(c, "token")), Anonymous: true),
         new(Health, "GET", Routes.Health, c => c.RequestServices.GetRequiredService<HealthEndpoints>().GetAsync(c), Anonymous: true),
         new(GetOpenApiDocument, "GET", Routes.OpenApiDocument, c => c.RequestServices.GetRequiredService<OpenApiEndpoints>().GetAsync(c), Anonymous: true),
     ];
@@ -81,6 +86,8 @@ public static class ApiOperations
         All.Any(o => o.Anonymous && string.Equals(o.Name, operationName, StringComparison.Ordinal));
 
     private static WebhookEndpoints Webhooks(HttpContext context) => context.RequestServices.GetRequiredService<WebhookEndpoints>();
+
+    private static VerificationEndpoints Verifications(HttpContext context) => context.RequestServices.GetRequiredService<VerificationEndpoints>();
 
     private static EventEndpoints Events(HttpContext context) => context.RequestServices.GetRequiredService<EventEndpoints>();
 

@@ -12,6 +12,10 @@ public static class Routes
     public const string Webhook = "v1/applications/{applicationId}/webhooks/{webhookId}";
     public const string RotateWebhookSecret = Webhook + "/rotate-secret";
     public const string TestWebhook = Webhook + "/test";
+    public const string VerifyWebhook = Webhook + "/verify";
+
+    /// <summary>The link a webhook's challenge carries; <c>Core.Verification.VerificationLinks</c> builds it under <see cref="Prefix"/>.</summary>
+    public const string Verification = "v1/verifications/{token}";
     public const string EventTypes = "v1/event-types";
     public const string Events = "v1/applications/{applicationId}/events";
     public const string Event = "v1/applications/{applicationId}/events/{eventId}";

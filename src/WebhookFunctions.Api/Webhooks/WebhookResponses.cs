@@ -21,7 +21,9 @@ public sealed record WebhookResponse(
     DateTimeOffset? LastDeliveryAt,
     string? LastDeliveryStatus,
     DateTimeOffset CreatedAt,
-    DateTimeOffset UpdatedAt)
+    DateTimeOffset UpdatedAt,
+    string VerificationStatus,
+    DateTimeOffset? VerifiedAt)
 {
     /// <summary>Present only in the create (and rotate) response.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
@@ -44,7 +46,9 @@ public sealed record WebhookResponse(
         stats.LastDeliveryAt,
         stats.LastDeliveryStatus,
         webhook.CreatedAt,
-        webhook.UpdatedAt);
+        webhook.UpdatedAt,
+        webhook.VerificationStatus,
+        webhook.VerifiedAt);
 }
 
 public sealed record RotatedSecretResponse(string SigningSecret, string KeyFingerprint, DateTimeOffset PreviousSecretExpiresAt);

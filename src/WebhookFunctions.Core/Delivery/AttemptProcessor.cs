@@ -6,6 +6,7 @@ using WebhookFunctions.Core.Events;
 using WebhookFunctions.Core.Secrets;
 using WebhookFunctions.Core.Serialization;
 using WebhookFunctions.Core.Storage;
+using WebhookFunctions.Core.Verification;
 using WebhookFunctions.Core.Webhooks;
 
 namespace WebhookFunctions.Core.Delivery;
@@ -32,6 +33,7 @@ public sealed class AttemptProcessor(
     RetryPolicy retries,
     DeliveryQueues queues,
     EventPublisher publisher,
+    VerificationGate verification,
     IOptions<DeliveryOptions> options,
     TimeProvider clock,
     ILogger<AttemptProcessor> logger)
@@ -84,6 +86,12 @@ public sealed class AttemptProcessor(
             {
                 Status = DeliveryStatus.Skipped, SkippedReason = reason, NextAttemptAt = null, ClaimedAttempt = null, ClaimedUntil = null,
             }, cancellationToken);
+            return;
+        }
+
+        // An owner who has not agreed to receive events gets none: the delivery waits, no attempt recorded.
+        if (await verification.HoldAsync(delivery, webhook, message, cancellationToken))
+        {
             return;
         }
 

@@ -16,6 +16,7 @@ public static class SkippedReasons
 {
     public const string WebhookInactive = "webhook_inactive";
     public const string WebhookDeleted = "webhook_deleted";
+    public const string WebhookUnverified = "webhook_unverified";
 }
 
 public static class AttemptTriggers

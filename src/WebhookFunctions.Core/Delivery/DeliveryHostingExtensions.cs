@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using WebhookFunctions.Core.Events;
 using WebhookFunctions.Core.Hosting;
@@ -26,7 +27,7 @@ public static class DeliveryHostingExtensions
         services.AddSingleton<Marker>();
         services.AddOptions<DeliveryOptions>().BindConfiguration(DeliveryOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<EventOptions>().BindConfiguration(EventOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        services.AddSingleton<DeliveryQueues>();
+        services.TryAddSingleton<DeliveryQueues>();
         services.AddHostedService<QueueInitializer>();
         services.AddSingleton<EventStore>();
         services.AddSingleton<EventValidator>();

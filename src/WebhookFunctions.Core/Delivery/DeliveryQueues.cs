@@ -25,6 +25,7 @@ public sealed class DeliveryQueues(QueueServiceClient service, IOptions<Delivery
     public const string FanOutName = DefaultPrefix + "-fanout";
     public const string AttemptsName = DefaultPrefix + "-attempts";
     public const string JobsName = DefaultPrefix + "-jobs";
+    public const string VerificationsName = DefaultPrefix + "-verifications";
 
     /// <summary>A queue message can be hidden for at most 7 days; longer waits are re-enqueued when they come up.</summary>
     public static readonly TimeSpan MaxVisibilityDelay = TimeSpan.FromDays(7) - TimeSpan.FromMinutes(1);
@@ -35,12 +36,13 @@ public sealed class DeliveryQueues(QueueServiceClient service, IOptions<Delivery
 
     /// <summary>Pages of recover jobs: one message runs one page and queues the next.</summary>
     public QueueClient Jobs { get; } = service.GetQueueClient(options.Value.QueuePrefix + "-jobs");
+    public QueueClient Verifications { get; } = service.GetQueueClient(options.Value.QueuePrefix + "-verifications");
 
     public QueueClient PoisonOf(QueueClient queue) => service.GetQueueClient(queue.Name + "-poison");
 
     public async Task CreateAllAsync(CancellationToken cancellationToken)
     {
-        foreach (var queue in new[] { FanOut, Attempts, Jobs })
+        foreach (var queue in new[] { FanOut, Attempts, Jobs, Verifications })
         {
             await queue.CreateIfNotExistsAsync(cancellationToken: cancellationToken);
             await PoisonOf(queue).CreateIfNotExistsAsync(cancellationToken: cancellationToken);

@@ -23,6 +23,7 @@ public sealed class DeliveryWorkers(
     AttemptProcessor attempts,
     JobProcessor jobs,
     DeliverySweeper sweeper,
+    Verification.ChallengeProcessor challenges,
     IOptions<DeliveryOptions> options,
     ILogger<DeliveryWorkers> logger) : BackgroundService
 {
@@ -38,6 +39,7 @@ public sealed class DeliveryWorkers(
         PumpAsync(queues.FanOut, text => DeliveryQueues.Deserialize<FanOutMessage>(text) is { } m ? fanOut.HandleAsync(m, stoppingToken) : null, stoppingToken),
         PumpAsync(queues.Attempts, text => DeliveryQueues.Deserialize<AttemptMessage>(text) is { } m ? attempts.HandleAsync(m, stoppingToken) : null, stoppingToken),
         PumpAsync(queues.Jobs, text => DeliveryQueues.Deserialize<JobMessage>(text) is { } m ? jobs.HandleAsync(m, stoppingToken) : null, stoppingToken),
+        PumpAsync(queues.Verifications, text => DeliveryQueues.Deserialize<Verification.VerificationMessage>(text) is { } m ? challenges.HandleAsync(m, stoppingToken) : null, stoppingToken),
         SweepAsync(stoppingToken));
 
     /// <summary>

@@ -19,6 +19,7 @@ public static class BackgroundFunctions
     public const string AttemptDelivery = nameof(AttemptDelivery);
     public const string SweepDeliveries = nameof(SweepDeliveries);
     public const string RunRecoverJob = nameof(RunRecoverJob);
+    public const string SendVerificationChallenge = nameof(SendVerificationChallenge);
 
     /// <summary>
     /// Hourly at minute 17, off the top of the hour when other jobs crowd the account. The same run
@@ -42,5 +43,6 @@ public static class BackgroundFunctions
         new(AttemptDelivery, QueueTrigger, DeliveryQueues.AttemptsName),
         new(SweepDeliveries, TimerTrigger, SweepDeliveriesSchedule),
         new(RunRecoverJob, QueueTrigger, DeliveryQueues.JobsName),
+        new(SendVerificationChallenge, QueueTrigger, DeliveryQueues.VerificationsName),
     ];
 }

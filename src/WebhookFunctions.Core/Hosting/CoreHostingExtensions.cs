@@ -17,6 +17,7 @@ using WebhookFunctions.Core.Maintenance;
 using WebhookFunctions.Core.Secrets;
 using WebhookFunctions.Core.Storage;
 using WebhookFunctions.Core.Tenancy;
+using WebhookFunctions.Core.Verification;
 using WebhookFunctions.Core.Webhooks;
 
 namespace WebhookFunctions.Core.Hosting;
@@ -71,6 +72,7 @@ public static class CoreHostingExtensions
         services.AddSingleton<WebhookTester>();
         services.AddSingleton<OrphanSecretSweeper>();
         services.AddSingleton<IdempotencyPurger>();
+        services.AddWebhookVerification();
         return builder;
     }
 

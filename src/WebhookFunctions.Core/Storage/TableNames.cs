@@ -14,6 +14,8 @@ public static class TableNames
     public const string Deliveries = "Deliveries";
     public const string Jobs = "Jobs";
 
+    public const string Verifications = "Verifications";
+
     public static IReadOnlyList<string> All { get; } =
-        [Merchants, Applications, ApplicationOwners, ApiKeys, ApiKeyHashes, Webhooks, LocalSecrets, Idempotency, Events, Deliveries, Jobs];
+        [Merchants, Applications, ApplicationOwners, ApiKeys, ApiKeyHashes, Webhooks, LocalSecrets, Idempotency, Events, Deliveries, Jobs, Verifications];
 }

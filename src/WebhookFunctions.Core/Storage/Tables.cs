@@ -28,6 +28,7 @@ public sealed class Tables(TableServiceClient service)
     public TableClient Deliveries { get; } = service.GetTableClient(TableNames.Deliveries);
 
     public TableClient Jobs { get; } = service.GetTableClient(TableNames.Jobs);
+    public TableClient Verifications { get; } = service.GetTableClient(TableNames.Verifications);
 
     public async Task CreateAllAsync(CancellationToken cancellationToken)
     {

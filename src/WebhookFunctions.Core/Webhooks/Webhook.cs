@@ -40,6 +40,17 @@ public sealed record Webhook
 
     public DateTimeOffset? DisabledAt { get; init; }
 
+    /// <summary><c>PENDING</c> until the owner of <see cref="Url"/> proved consent; rows written before verification existed read as <c>VERIFIED</c>.</summary>
+    public string VerificationStatus { get; init; } = Verification.VerificationStatus.Verified;
+
+    public DateTimeOffset? VerifiedAt { get; init; }
+
+    /// <summary>When the webhook last became pending (created, or its URL changed): the verification window runs from here.</summary>
+    public DateTimeOffset? VerificationPendingSince { get; init; }
+
+    /// <summary>The challenge requested last; a challenge message for any other nonce is stale.</summary>
+    public string? VerificationNonce { get; init; }
+
     public DateTimeOffset CreatedAt { get; init; }
 
     public DateTimeOffset UpdatedAt { get; init; }

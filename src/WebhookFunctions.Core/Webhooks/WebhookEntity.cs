@@ -25,6 +25,10 @@ public static class WebhookEntity
     public const string LastTestStatus = nameof(LastTestStatus);
     public const string DisabledReason = nameof(DisabledReason);
     public const string DisabledAt = nameof(DisabledAt);
+    public const string VerificationStatus = nameof(VerificationStatus);
+    public const string VerifiedAt = nameof(VerifiedAt);
+    public const string VerificationPendingSince = nameof(VerificationPendingSince);
+    public const string VerificationNonce = nameof(VerificationNonce);
     public const string CreatedAt = nameof(CreatedAt);
     public const string UpdatedAt = nameof(UpdatedAt);
 
@@ -47,6 +51,11 @@ public static class WebhookEntity
         LastTestStatus = row.GetString(LastTestStatus),
         DisabledReason = row.GetString(DisabledReason),
         DisabledAt = row.GetDateTimeOffset(DisabledAt),
+        // A row written before verification existed has no status: its webhook was accepted as it was.
+        VerificationStatus = row.GetString(VerificationStatus) ?? Verification.VerificationStatus.Verified,
+        VerifiedAt = row.GetDateTimeOffset(VerifiedAt),
+        VerificationPendingSince = row.GetDateTimeOffset(VerificationPendingSince),
+        VerificationNonce = row.GetString(VerificationNonce),
         CreatedAt = row.GetDateTimeOffset(CreatedAt) ?? default,
         UpdatedAt = row.GetDateTimeOffset(UpdatedAt) ?? default,
         Version = row.ETag,
@@ -76,6 +85,10 @@ public static class WebhookEntity
         Set(row, LastTestStatus, webhook.LastTestStatus);
         Set(row, DisabledReason, webhook.DisabledReason);
         Set(row, DisabledAt, webhook.DisabledAt);
+        Set(row, VerificationStatus, webhook.VerificationStatus);
+        Set(row, VerifiedAt, webhook.VerifiedAt);
+        Set(row, VerificationPendingSince, webhook.VerificationPendingSince);
+        Set(row, VerificationNonce, webhook.VerificationNonce);
         Set(row, CreatedAt, webhook.CreatedAt);
         Set(row, UpdatedAt, webhook.UpdatedAt);
         return row;

@@ -8,6 +8,7 @@ using WebhookFunctions.Core.Secrets;
 using WebhookFunctions.Core.Signing;
 using WebhookFunctions.Core.Storage;
 using WebhookFunctions.Core.Tenancy;
+using WebhookFunctions.Core.Verification;
 
 namespace WebhookFunctions.Core.Webhooks;
 
@@ -22,6 +23,8 @@ public sealed class WebhookService(
     DeliveryStore deliveries,
     TimeProvider clock,
     IOptions<ApiOptions> apiOptions,
+    IOptions<WebhookOptions> webhookOptions,
+    VerificationRequests verificationRequests,
     ILogger<WebhookService> logger)
 {
     private static readonly TimeSpan CleanupTimeout = TimeSpan.FromSeconds(10);
@@ -60,10 +63,12 @@ public sealed class WebhookService(
             CreatedAt = now,
             UpdatedAt = now,
         };
+        webhook = NeedsVerification(webhook, now);
 
+        Webhook inserted;
         try
         {
-            return (await repository.InsertAsync(webhook, cancellationToken), secret);
+            inserted = await repository.InsertAsync(webhook, cancellationToken);
         }
         catch
         {
@@ -71,7 +76,15 @@ public sealed class WebhookService(
             await DeleteSecretQuietlyAsync(secretName);
             throw;
         }
+
+        await verificationRequests.RequestQuietlyAsync(inserted, cancellationToken);
+        return (inserted, secret);
     }
+
+    /// <summary>A new URL has not been agreed to by its owner: pending, with a nonce for the challenge it is owed.</summary>
+    private Webhook NeedsVerification(Webhook webhook, DateTimeOffset now) => webhookOptions.Value.RequireVerification
+        ? webhook with { VerificationStatus = VerificationStatus.Pending, VerifiedAt = null, VerificationPendingSince = now, VerificationNonce = Ids.New() }
+        : webhook with { VerificationStatus = VerificationStatus.Verified, VerifiedAt = now, VerificationPendingSince = null, VerificationNonce = null };
 
     public async Task<Webhook> GetAsync(Caller caller, string applicationId, string webhookId, CancellationToken cancellationToken) =>
         (await FindOwnedAsync(caller, applicationId, webhookId, cancellationToken)).Webhook;
@@ -86,10 +99,12 @@ public sealed class WebhookService(
     public async Task<Webhook> UpdateAsync(
         Caller caller, string applicationId, string webhookId, WebhookPatch patch, VersionPrecondition? expected, CancellationToken cancellationToken)
     {
+        var urlBefore = string.Empty;
         var updated = await OptimisticConcurrency.RunAsync(async ct =>
         {
             var current = await FindOwnedAsync(caller, applicationId, webhookId, ct);
             expected?.Require(current.Webhook.Version);
+            urlBefore = current.Webhook.Url;
             try
             {
                 return await repository.ReplaceAsync(current, Apply(current.Webhook, patch), ct);
@@ -100,6 +115,12 @@ public sealed class WebhookService(
                 throw new WriteConflictException();
             }
         }, cancellationToken);
+
+        if (!string.Equals(urlBefore, updated.Url, StringComparison.Ordinal))
+        {
+            // The row naming the new nonce is written: now the challenge it is owed.
+            await verificationRequests.RequestQuietlyAsync(updated, cancellationToken);
+        }
 
         if (patch.IsActive == true)
         {
@@ -227,7 +248,8 @@ public sealed class WebhookService(
             false when current.IsActive => (DisabledReasons.Manual, now),
             _ => (current.DisabledReason, current.DisabledAt),
         };
-        return current with
+        var changed = patch.Url is not null && !string.Equals(patch.Url, current.Url, StringComparison.Ordinal);
+        return (changed ? NeedsVerification(current, now) : current) with
         {
             Url = patch.Url ?? current.Url,
             Description = patch.HasDescription ? patch.Description : current.Description,

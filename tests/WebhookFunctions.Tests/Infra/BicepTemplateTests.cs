@@ -139,7 +139,7 @@ public sealed class BicepTemplateTests : IClassFixture<BicepTemplateTests.Compil
     {
         var storage = _compiled.Resources().Single(r => (string?)r.Resource["type"] == "Microsoft.Storage/storageAccounts").Template;
         var declared = storage["parameters"]!["queueNames"]!["defaultValue"]!.AsArray().Select(n => (string)n!).Order(StringComparer.Ordinal);
-        string[] triggered = [DeliveryQueues.FanOutName, DeliveryQueues.AttemptsName, DeliveryQueues.JobsName];
+        string[] triggered = [DeliveryQueues.FanOutName, DeliveryQueues.AttemptsName, DeliveryQueues.JobsName, DeliveryQueues.VerificationsName];
         Assert.Equal(triggered.SelectMany(q => new[] { q, q + "-poison" }).Order(StringComparer.Ordinal), declared);
 
         var queues = Single("Microsoft.Storage/storageAccounts/queueServices/queues");

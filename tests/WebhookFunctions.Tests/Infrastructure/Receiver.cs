@@ -14,7 +14,8 @@ namespace WebhookFunctions.Tests.Infrastructure;
 /// A webhook receiver on loopback. It records what arrives and checks signatures with its own
 /// Standard Webhooks verification, written from the specification, not with the project's signer.
 /// Paths: /ok (204), /fail (500), /hang (never answers), /redirect (302 to /ok), /huge (endless body),
-/// /echo (200 with the request body). Any other path answers 204 unless a test scripted it with
+/// /echo (200 with the request body), /verify-echo (answers a <c>webhook.verification</c> challenge with
+/// <c>{"challenge": ...}</c>, anything else 204), /verify-wrong (answers a challenge with a different value). Any other path answers 204 unless a test scripted it with
 /// <see cref="Script(string, int[])"/> or <see cref="Respond"/>.
 /// </summary>
 public sealed class Receiver : IAsyncDisposable
@@ -95,6 +96,14 @@ public sealed class Receiver : IAsyncDisposable
                 case "/echo":
                     await AnswerAsync(context, new Answer(200, Body: body));
                     break;
+                case "/verify-echo":
+                    await AnswerAsync(context, ChallengeOf(body) is { } challenge
+                        ? new Answer(200, Body: System.Text.Json.JsonSerializer.Serialize(new { challenge }))
+                        : new Answer(204));
+                    break;
+                case "/verify-wrong":
+                    await AnswerAsync(context, new Answer(200, Body: System.Text.Json.JsonSerializer.Serialize(new { challenge = "not-" + ChallengeOf(body) })));
+                    break;
                 default:
                     context.Response.StatusCode = 204;
                     break;
@@ -104,6 +113,38 @@ public sealed class Receiver : IAsyncDisposable
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         receiver = new Receiver(app, new Uri(address));
         return receiver;
+    }
+
+    /// <summary>The challenge of a <c>webhook.verification</c> message, or null for any other body.</summary>
+    public static string? ChallengeOf(string body)
+    {
+        try
+        {
+            using var json = System.Text.Json.JsonDocument.Parse(body);
+            return json.RootElement.TryGetProperty("type", out var type) && type.GetString() == "webhook.verification"
+                ? json.RootElement.GetProperty("data").GetProperty("challenge").GetString()
+                : null;
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>The verification link of a <c>webhook.verification</c> message, or null for any other body.</summary>
+    public static string? VerificationUrlOf(string body)
+    {
+        try
+        {
+            using var json = System.Text.Json.JsonDocument.Parse(body);
+            return json.RootElement.TryGetProperty("type", out var type) && type.GetString() == "webhook.verification"
+                ? json.RootElement.GetProperty("data").GetProperty("verificationUrl").GetString()
+                : null;
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return null;
+        }
     }
 
     private static async Task AnswerAsync(HttpContext context, Answer answer)

@@ -74,6 +74,8 @@ public sealed class TestHost : IAsyncDisposable
             "--Webhooks:AllowPrivateNetworks=false",
             // Hosts share one Azurite: only those a test starts for delivery run workers, each on queues of its own.
             "--Delivery:RunWorkers=false",
+            // Existing tests mean delivery to a webhook as created; verification tests turn it on.
+            "--Webhooks:RequireVerification=false",
         };
         args.AddRange(GenerousLimits.Select(s => "--" + s));
         args.AddRange(settings.Select(s => "--" + s));

@@ -40,6 +40,9 @@ public sealed record Webhook
 
     public DateTimeOffset? DisabledAt { get; init; }
 
+    /// <summary>At most this many attempts start in any one second, across every instance; null for no limit.</summary>
+    public int? RateLimitPerSecond { get; init; }
+
     public DateTimeOffset CreatedAt { get; init; }
 
     public DateTimeOffset UpdatedAt { get; init; }

@@ -25,6 +25,7 @@ public static class WebhookEntity
     public const string LastTestStatus = nameof(LastTestStatus);
     public const string DisabledReason = nameof(DisabledReason);
     public const string DisabledAt = nameof(DisabledAt);
+    public const string RateLimitPerSecond = nameof(RateLimitPerSecond);
     public const string CreatedAt = nameof(CreatedAt);
     public const string UpdatedAt = nameof(UpdatedAt);
 
@@ -47,6 +48,7 @@ public static class WebhookEntity
         LastTestStatus = row.GetString(LastTestStatus),
         DisabledReason = row.GetString(DisabledReason),
         DisabledAt = row.GetDateTimeOffset(DisabledAt),
+        RateLimitPerSecond = row.GetInt32(RateLimitPerSecond),
         CreatedAt = row.GetDateTimeOffset(CreatedAt) ?? default,
         UpdatedAt = row.GetDateTimeOffset(UpdatedAt) ?? default,
         Version = row.ETag,
@@ -76,6 +78,7 @@ public static class WebhookEntity
         Set(row, LastTestStatus, webhook.LastTestStatus);
         Set(row, DisabledReason, webhook.DisabledReason);
         Set(row, DisabledAt, webhook.DisabledAt);
+        Set(row, RateLimitPerSecond, webhook.RateLimitPerSecond);
         Set(row, CreatedAt, webhook.CreatedAt);
         Set(row, UpdatedAt, webhook.UpdatedAt);
         return row;

@@ -7,6 +7,7 @@ using WebhookFunctions.Core.Secrets;
 using WebhookFunctions.Core.Serialization;
 using WebhookFunctions.Core.Storage;
 using WebhookFunctions.Core.Verification;
+using WebhookFunctions.Core.Throttling;
 using WebhookFunctions.Core.Webhooks;
 
 namespace WebhookFunctions.Core.Delivery;
@@ -34,6 +35,7 @@ public sealed class AttemptProcessor(
     DeliveryQueues queues,
     EventPublisher publisher,
     VerificationGate verification,
+    DeliveryThrottle throttle,
     IOptions<DeliveryOptions> options,
     TimeProvider clock,
     ILogger<AttemptProcessor> logger)
@@ -95,6 +97,12 @@ public sealed class AttemptProcessor(
             return;
         }
 
+        var admission = await ThrottleAsync(webhook, message, cancellationToken);
+        if (admission is { Admitted: false })
+        {
+            return;
+        }
+
         var claimed = await deliveries.TryReplaceAsync(delivery with { ClaimedAttempt = message.Attempt, ClaimedUntil = now + ClaimLease }, cancellationToken);
         if (claimed is null)
         {
@@ -107,7 +115,7 @@ public sealed class AttemptProcessor(
             return;
         }
 
-        var result = await SendAsync(webhook, e, now, cancellationToken);
+        (var result, now) = await SendAsync(webhook, e, now, admission?.Slot, cancellationToken);
         var recorded = await RecordAsync(claimed, message.Attempt, delivery.NextTrigger, result, now, null, cancellationToken);
         if (recorded is null)
         {
@@ -124,6 +132,15 @@ public sealed class AttemptProcessor(
 
     private async Task ManualAsync(AttemptMessage message, CancellationToken cancellationToken)
     {
+        // The webhook is read before the claim: a resend counts against the rate limit too, and one held back
+        // by it must not leave a claim behind that would drop it when it comes back.
+        var webhook = await webhooks.FindAsync(message.MerchantId, message.ApplicationId, message.WebhookId, cancellationToken);
+        var admission = await ThrottleAsync(webhook, message, cancellationToken);
+        if (admission is { Admitted: false })
+        {
+            return;
+        }
+
         var now = clock.GetUtcNow();
         if (!await deliveries.TryClaimManualAsync(message.WebhookId, message.ManualId!, now, ClaimLease, cancellationToken))
         {
@@ -131,14 +148,13 @@ public sealed class AttemptProcessor(
         }
 
         var delivery = await deliveries.FindAsync(message.WebhookId, message.EventId, cancellationToken);
-        var webhook = await webhooks.FindAsync(message.MerchantId, message.ApplicationId, message.WebhookId, cancellationToken);
         var e = await events.FindAsync(message.ApplicationId, message.EventId, cancellationToken);
         if (delivery is null || webhook is null || !webhook.IsActive || e is null)
         {
             return;
         }
 
-        var result = await SendAsync(webhook, e, now, cancellationToken);
+        (var result, now) = await SendAsync(webhook, e, now, admission?.Slot, cancellationToken);
         var recorded = await RecordAsync(delivery, null, AttemptTriggers.Manual, result, now, message.ManualId, cancellationToken);
         if (recorded is not null)
         {
@@ -146,17 +162,45 @@ public sealed class AttemptProcessor(
         }
     }
 
-    private async Task<SendResult> SendAsync(Webhook webhook, EventRecord e, DateTimeOffset now, CancellationToken cancellationToken)
+    /// <summary>Sends the attempt, at its throttle slot if it has one, and says when it started.</summary>
+    private async Task<(SendResult Result, DateTimeOffset StartedAt)> SendAsync(
+        Webhook webhook, EventRecord e, DateTimeOffset now, DateTimeOffset? slot, CancellationToken cancellationToken)
     {
         if (await SigningSecrets.FindAsync(secrets, webhook, now, cancellationToken) is not { } signing)
         {
             // Recorded as a failed attempt on the schedule, where the merchant sees it and a rotation mends it,
             // rather than thrown until the message goes to poison and the delivery waits on re-drives forever.
             logger.LogWarning("Webhook {WebhookId}: its signing secret version is missing from the secret store; nothing was sent", webhook.Id);
-            return new SendResult(null, 0, SecretMissing, null, null);
+            return (new SendResult(null, 0, SecretMissing, null, null), now);
         }
 
-        return await sender.SendAsync(webhook.Url, e.Id, now, Body(e), signing, Timeout, cancellationToken);
+        if (slot is { } at)
+        {
+            // Every storage read is done: what a receiver measures is the spacing of the slots, not of storage latencies.
+            now = await throttle.WaitForAsync(at, cancellationToken);
+        }
+
+        return (await sender.SendAsync(webhook.Url, e.Id, now, Body(e), signing, Timeout, cancellationToken), now);
+    }
+
+    /// <summary>
+    /// Null for a webhook without a rate limit (no storage call at all). Otherwise the throttle's answer; an
+    /// attempt held back goes back on the queue as it is, for its turn, without a claim or a recorded attempt.
+    /// </summary>
+    private async Task<Admission?> ThrottleAsync(Webhook? webhook, AttemptMessage message, CancellationToken cancellationToken)
+    {
+        if (webhook is not { IsActive: true, RateLimitPerSecond: { } rate })
+        {
+            return null;
+        }
+
+        var admission = await throttle.AdmitAsync(webhook.Id, rate, message.InLine, cancellationToken);
+        if (!admission.Admitted)
+        {
+            await queues.SendAsync(message with { InLine = admission.InLine }, admission.Delay, cancellationToken);
+        }
+
+        return admission;
     }
 
     /// <summary>The message body: the event's type and creation time around the payload as it was published.</summary>

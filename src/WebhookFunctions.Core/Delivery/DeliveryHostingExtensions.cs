@@ -35,6 +35,7 @@ public static class DeliveryHostingExtensions
         services.AddSingleton<EventPublisher>();
         services.AddSingleton<FanOutProcessor>();
         services.AddSingleton<AttemptProcessor>();
+        services.AddSingleton<Throttling.DeliveryThrottle>();
         services.AddSingleton<DeliveryQueries>();
         services.AddSingleton<DeliverySweeper>();
         services.AddSingleton<JobStore>();

@@ -12,9 +12,11 @@ public sealed record FanOutMessage(string MerchantId, string ApplicationId, stri
 /// <summary>
 /// Make one attempt of one delivery. <see cref="Attempt"/> fences scheduled work: a message whose
 /// number is not the delivery's next scheduled attempt is stale and dropped. A manual resend carries
-/// its own <see cref="ManualId"/> instead.
+/// its own <see cref="ManualId"/> instead. <see cref="InLine"/>: the webhook's rate limit held this
+/// attempt back, and it has waited its turn (see <c>DeliveryThrottle</c>).
 /// </summary>
-public sealed record AttemptMessage(string MerchantId, string ApplicationId, string WebhookId, string EventId, int Attempt, string? ManualId = null);
+public sealed record AttemptMessage(
+    string MerchantId, string ApplicationId, string WebhookId, string EventId, int Attempt, string? ManualId = null, bool InLine = false);
 
 /// <summary>The work queues. Messages are Base64-encoded, which is what the Functions queue trigger expects.</summary>
 public sealed class DeliveryQueues(QueueServiceClient service, IOptions<DeliveryOptions> options)

@@ -50,6 +50,8 @@ public sealed record Webhook
 
     /// <summary>The challenge requested last; a challenge message for any other nonce is stale.</summary>
     public string? VerificationNonce { get; init; }
+    /// <summary>At most this many attempts start in any one second, across every instance; null for no limit.</summary>
+    public int? RateLimitPerSecond { get; init; }
 
     public DateTimeOffset CreatedAt { get; init; }
 

@@ -29,6 +29,7 @@ public static class WebhookEntity
     public const string VerifiedAt = nameof(VerifiedAt);
     public const string VerificationPendingSince = nameof(VerificationPendingSince);
     public const string VerificationNonce = nameof(VerificationNonce);
+    public const string RateLimitPerSecond = nameof(RateLimitPerSecond);
     public const string CreatedAt = nameof(CreatedAt);
     public const string UpdatedAt = nameof(UpdatedAt);
 
@@ -56,6 +57,7 @@ public static class WebhookEntity
         VerifiedAt = row.GetDateTimeOffset(VerifiedAt),
         VerificationPendingSince = row.GetDateTimeOffset(VerificationPendingSince),
         VerificationNonce = row.GetString(VerificationNonce),
+        RateLimitPerSecond = row.GetInt32(RateLimitPerSecond),
         CreatedAt = row.GetDateTimeOffset(CreatedAt) ?? default,
         UpdatedAt = row.GetDateTimeOffset(UpdatedAt) ?? default,
         Version = row.ETag,
@@ -89,6 +91,7 @@ public static class WebhookEntity
         Set(row, VerifiedAt, webhook.VerifiedAt);
         Set(row, VerificationPendingSince, webhook.VerificationPendingSince);
         Set(row, VerificationNonce, webhook.VerificationNonce);
+        Set(row, RateLimitPerSecond, webhook.RateLimitPerSecond);
         Set(row, CreatedAt, webhook.CreatedAt);
         Set(row, UpdatedAt, webhook.UpdatedAt);
         return row;

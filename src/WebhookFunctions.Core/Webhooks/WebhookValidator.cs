@@ -14,6 +14,8 @@ public sealed class WebhookValidator(IOptions<WebhookOptions> options, EventCata
 {
     public const int MaxDescriptionLength = 500;
     public const int MaxEvents = 100;
+    public const int MaxRateLimitPerSecond = 1000;
+    private const string RateLimitField = "rateLimitPerSecond";
 
     private static readonly HashSet<string> ReadOnly = new(StringComparer.Ordinal)
     {
@@ -30,6 +32,7 @@ public sealed class WebhookValidator(IOptions<WebhookOptions> options, EventCata
         string? description = null;
         var isActive = true;
         IReadOnlyList<string> events = [EventCatalog.All];
+        int? rateLimit = null;
         var sawUrl = false;
 
         foreach (var property in body.EnumerateObject())
@@ -49,6 +52,9 @@ public sealed class WebhookValidator(IOptions<WebhookOptions> options, EventCata
                 case "subscribedEvents":
                     events = property.Value.ValueKind == JsonValueKind.Null ? events : ReadEvents(property.Value, errors) ?? events;
                     break;
+                case RateLimitField:
+                    rateLimit = ReadRateLimit(property.Value, errors);
+                    break;
                 default:
                     errors.Add(Unrecognised(property.Name));
                     break;
@@ -60,7 +66,7 @@ public sealed class WebhookValidator(IOptions<WebhookOptions> options, EventCata
             errors.Add(new ErrorDetail("url", "Is required"));
         }
 
-        return errors.Count > 0 ? throw new ValidationException(errors) : new WebhookDraft(url!, description, isActive, events);
+        return errors.Count > 0 ? throw new ValidationException(errors) : new WebhookDraft(url!, description, isActive, events, rateLimit);
     }
 
     public WebhookPatch ParsePatch(JsonElement body)
@@ -71,6 +77,8 @@ public sealed class WebhookValidator(IOptions<WebhookOptions> options, EventCata
         var hasDescription = false;
         bool? isActive = null;
         IReadOnlyList<string>? events = null;
+        var hasRateLimit = false;
+        int? rateLimit = null;
         var recognised = 0;
 
         foreach (var property in body.EnumerateObject())
@@ -94,6 +102,11 @@ public sealed class WebhookValidator(IOptions<WebhookOptions> options, EventCata
                     recognised++;
                     events = ReadEvents(property.Value, errors);
                     break;
+                case RateLimitField:
+                    recognised++;
+                    hasRateLimit = true;
+                    rateLimit = ReadRateLimit(property.Value, errors);
+                    break;
                 default:
                     errors.Add(Unrecognised(property.Name));
                     break;
@@ -102,10 +115,10 @@ public sealed class WebhookValidator(IOptions<WebhookOptions> options, EventCata
 
         if (recognised == 0 && errors.Count == 0)
         {
-            errors.Add(new ErrorDetail("body", "Must contain at least one of url, description, isActive, subscribedEvents"));
+            errors.Add(new ErrorDetail("body", "Must contain at least one of url, description, isActive, subscribedEvents, rateLimitPerSecond"));
         }
 
-        return errors.Count > 0 ? throw new ValidationException(errors) : new WebhookPatch(url, hasDescription, description, isActive, events);
+        return errors.Count > 0 ? throw new ValidationException(errors) : new WebhookPatch(url, hasDescription, description, isActive, events, hasRateLimit, rateLimit);
     }
 
     public const int MaxGracePeriodSeconds = 604800;
@@ -198,6 +211,23 @@ public sealed class WebhookValidator(IOptions<WebhookOptions> options, EventCata
         }
 
         return text;
+    }
+
+    /// <summary>Null (no limit) or a whole number of attempts per second; a string or a fraction is refused, not rounded.</summary>
+    private static int? ReadRateLimit(JsonElement value, List<ErrorDetail> errors)
+    {
+        if (value.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+
+        if (value.ValueKind != JsonValueKind.Number || !value.TryGetInt32(out var rate) || rate is < 1 or > MaxRateLimitPerSecond)
+        {
+            errors.Add(new ErrorDetail(RateLimitField, $"Must be null or a whole number from 1 to {MaxRateLimitPerSecond}"));
+            return null;
+        }
+
+        return rate;
     }
 
     private IReadOnlyList<string>? ReadEvents(JsonElement value, List<ErrorDetail> errors)

@@ -1,0 +1,103 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text.Json;
+using WebhookFunctions.Tests.Deliveries;
+using WebhookFunctions.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace WebhookFunctions.Tests.Throttling;
+
+/// <summary>
+/// The scenario: two host processes, 16 workers each, on one Azurite and one pair of queues,
+/// 2,000 events published at once to one webhook limited to 20 a second. The receiver is the judge.
+/// </summary>
+[Collection(ApiTestGroup.Name)]
+public sealed class ThrottleAcrossHostsTests(ITestOutputHelper output)
+{
+    private const int Events = 2000;
+    private const int Rate = 20;
+    private const int MostAllowed = 22;
+    private const int Publishers = 16;
+
+    [Fact]
+    [Trait("Category", "Slow")]
+    public async Task Two_host_processes_never_send_one_webhook_more_than_its_limit_in_any_second_and_every_delivery_arrives_with_one_attempt()
+    {
+        // A storage of its own: the run's Azurite holds every earlier test's webhooks, which each host's sweep would walk.
+        var (azurite, connectionString) = await ApiFixture.StartAzuriteAsync();
+        await using var _ = azurite;
+        await using var receiver = await Receiver.StartAsync();
+        await using var setup = await TestHost.StartAsync(connectionString, null, "Webhooks:AllowPrivateNetworks=true", "Webhooks:AllowInsecureUrls=true");
+        var tenant = await setup.NewTenantAsync();
+        var webhookId = (await tenant.CreateWebhookAsync(new { url = receiver.Url("/fragile"), rateLimitPerSecond = Rate })).Id();
+
+        string[] settings =
+        [
+            "Webhooks:AllowPrivateNetworks=true", "Webhooks:AllowInsecureUrls=true",
+            "Delivery:RunWorkers=true", $"Delivery:QueuePrefix=r{Guid.NewGuid():N}", "Delivery:BatchSize=16",
+        ];
+        await using var one = await HostProcess.StartAsync(connectionString, settings);
+        await using var two = await HostProcess.StartAsync(connectionString, settings);
+
+        var published = new ConcurrentBag<string>();
+        var next = 0;
+        var clock = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, Publishers).Select(i => Task.Run(async () =>
+        {
+            using var client = new HttpClient { BaseAddress = (i % 2 == 0 ? one : two).BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", tenant.ApiKey);
+            while (Interlocked.Increment(ref next) <= Events)
+            {
+                using var response = await client.PostAsync(tenant.EventsPath(), Http.Json(new { eventType = "session.completed", payload = new { n = Guid.NewGuid() } }));
+                var body = await response.BodyAsync();
+                Assert.True(response.StatusCode == HttpStatusCode.Accepted, $"publish: {(int)response.StatusCode} {body}");
+                published.Add(body.Id());
+            }
+        })));
+        output.WriteLine($"{Events} events published in {clock.Elapsed.TotalSeconds:F1} s");
+
+        await Eventually.Async(() => receiver.Deliveries.Select(d => d.Id).Distinct().Count() >= Events, TimeSpan.FromSeconds(150),
+            () => $"every event at the receiver (got {receiver.Deliveries.Count} after {clock.Elapsed.TotalSeconds:F0} s); host output:\n{Tail(one.Output)}");
+        await Task.Delay(2000);
+
+        var arrivals = receiver.Deliveries.ToList();
+        var most = Windows.MostInOneSecond(arrivals.Select(d => d.ReceivedAt));
+        var span = arrivals.Max(d => d.ReceivedAt) - arrivals.Min(d => d.ReceivedAt);
+        var order = arrivals.OrderBy(d => d.ReceivedAt).Select(d => d.Id).ToList();
+        var publishedOrder = published.Order(StringComparer.Ordinal).ToList();
+        var displacement = order.Select((id, i) => Math.Abs(publishedOrder.IndexOf(id) - i)).Order().ToList();
+        output.WriteLine($"{arrivals.Count} POSTs for {Events} events over {span.TotalSeconds:F1} s ({arrivals.Count / span.TotalSeconds:F1}/s); "
+            + $"most in any one-second window: {most} (limit {Rate}); order displacement p50 {displacement[displacement.Count / 2]}, "
+            + $"p99 {displacement[displacement.Count * 99 / 100]}, max {displacement[^1]} places");
+
+        Assert.True(most <= MostAllowed, $"{most} attempts arrived within one second; the limit is {Rate}");
+        Assert.Equal(Events, arrivals.Count);
+        Assert.Equal(published.Order(StringComparer.Ordinal), arrivals.Select(d => d.Id).Order(StringComparer.Ordinal));
+
+        var deliveries = await AllDeliveriesAsync(tenant, webhookId);
+        Assert.Equal(Events, deliveries.Count);
+        Assert.All(deliveries, d =>
+        {
+            Assert.Equal("SUCCEEDED", d.GetProperty("status").GetString());
+            Assert.Equal(1, d.GetProperty("attempts").GetInt32());
+        });
+    }
+
+    private static async Task<List<JsonElement>> AllDeliveriesAsync(Tenant tenant, string webhookId)
+    {
+        var all = new List<JsonElement>();
+        string? token = null;
+        do
+        {
+            var page = await tenant.GetJsonAsync(tenant.DeliveriesPath(webhookId) + "?limit=100" + (token is null ? "" : "&pageToken=" + Uri.EscapeDataString(token)));
+            all.AddRange(page.GetProperty("items").EnumerateArray());
+            token = page.GetProperty("nextPageToken").GetString();
+        }
+        while (token is not null);
+        return all;
+    }
+
+    private static string Tail(string text) => string.Join('\n', text.Split('\n').TakeLast(40));
+}

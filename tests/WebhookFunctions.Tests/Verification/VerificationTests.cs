@@ -183,6 +183,39 @@ public sealed class VerificationTests(ApiFixture fixture)
     }
 
     [Fact]
+    public async Task Parked_messages_that_come_up_beside_the_release_send_nothing_twice()
+    {
+        // Rechecks every second, so parked messages keep coming up while the release enqueues the same attempts.
+        await using var host = await StartAsync("Webhooks:VerificationRecheck=1s");
+        await using var receiver = await Receiver.StartAsync();
+        var tenant = await host.NewTenantAsync();
+        var webhookId = (await tenant.CreateWebhookAsync(new { url = receiver.Url("/ok") })).Id();
+        var link = await LinkAsync(receiver, "/ok");
+        var events = new List<string>();
+        for (var i = 0; i < 10; i++)
+        {
+            events.Add(await tenant.PublishAsync(Completed));
+        }
+
+        await Task.Delay(2500);
+        using var anonymous = new HttpClient();
+        using var opened = await anonymous.GetAsync(link);
+        Assert.Equal(HttpStatusCode.OK, opened.StatusCode);
+        foreach (var id in events)
+        {
+            await tenant.WaitForStatusAsync(webhookId, id, "SUCCEEDED");
+        }
+
+        await Task.Delay(2500);
+        var sent = receiver.Deliveries.Where(d => d.Path == "/ok" && Receiver.ChallengeOf(d.Body) is null).Select(d => d.Id).ToList();
+        Assert.Equal(events.Order(), sent.Order());
+        foreach (var id in events)
+        {
+            Assert.Equal([1], (await tenant.AttemptsAsync(webhookId, id)).Select(a => a.GetProperty("attempt").GetInt32()));
+        }
+    }
+
+    [Fact]
     public async Task Deliveries_still_waiting_when_the_window_ends_are_skipped_as_webhook_unverified()
     {
         await using var host = await StartAsync("Webhooks:VerificationRecheck=1s");

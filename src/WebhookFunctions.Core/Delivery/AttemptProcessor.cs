@@ -149,7 +149,8 @@ public sealed class AttemptProcessor(
 
         var delivery = await deliveries.FindAsync(message.WebhookId, message.EventId, cancellationToken);
         var e = await events.FindAsync(message.ApplicationId, message.EventId, cancellationToken);
-        if (delivery is null || webhook is null || !webhook.IsActive || e is null)
+        // A resend accepted before the URL changed must not go to the new, unverified URL.
+        if (delivery is null || webhook is null || !webhook.IsActive || verification.IsUnverified(webhook) || e is null)
         {
             return;
         }

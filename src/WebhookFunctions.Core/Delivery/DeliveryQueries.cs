@@ -10,7 +10,8 @@ namespace WebhookFunctions.Core.Delivery;
 
 /// <summary>What a merchant reads of its events and deliveries, and the manual resend. Every call checks the application is the caller's.</summary>
 public sealed class DeliveryQueries(
-    ApplicationService applications, WebhookRepository webhooks, EventStore events, DeliveryStore deliveries, DeliveryQueues queues, EventCatalog catalog)
+    ApplicationService applications, WebhookRepository webhooks, EventStore events, DeliveryStore deliveries, DeliveryQueues queues, EventCatalog catalog,
+    Verification.VerificationGate verification)
 {
     public async Task<(EventRecord Event, IReadOnlyList<Delivery> Deliveries)> GetEventAsync(
         Caller caller, string applicationId, string eventId, CancellationToken cancellationToken)
@@ -62,6 +63,15 @@ public sealed class DeliveryQueries(
         if (!webhook.IsActive)
         {
             throw new ConflictException("The webhook is inactive; enable it before resending.", new ErrorDetail("isActive", "Is false"));
+        }
+
+        // A resend is the merchant's event, not its own ping: an unverified endpoint gets none, or a key could
+        // aim resends at a third party's URL.
+        if (verification.IsUnverified(webhook))
+        {
+            throw new ConflictException(
+                "The webhook's endpoint has not been verified by its owner; resend once it is (see VerifyWebhook).",
+                new ErrorDetail("verificationStatus", "Is PENDING"));
         }
 
         await queues.SendAsync(new AttemptMessage(caller.MerchantId, applicationId, webhookId, eventId, 0, Ids.New()), TimeSpan.Zero, cancellationToken);

@@ -19,13 +19,17 @@ public sealed class VerificationGate(
 {
     private readonly WebhookOptions _options = options.Value;
 
+    /// <summary>True when nothing but the owner's own test ping may be sent to the webhook yet.</summary>
+    public bool IsUnverified(Webhook webhook) =>
+        _options.RequireVerification && webhook.VerificationStatus == VerificationStatus.Pending;
+
     /// <summary>
     /// True when this attempt must not be made now: the delivery was parked (and its message sent again for the
     /// recheck) or skipped. Only the handler whose parking write won sends the message on, so duplicates die out here.
     /// </summary>
     public async Task<bool> HoldAsync(Delivery.Delivery delivery, Webhook webhook, AttemptMessage message, CancellationToken cancellationToken)
     {
-        if (!_options.RequireVerification || webhook.VerificationStatus != VerificationStatus.Pending)
+        if (!IsUnverified(webhook))
         {
             return false;
         }

@@ -359,6 +359,25 @@ public sealed class VerificationTests(ApiFixture fixture)
         Assert.Equal("PENDING", (await tenant.WebhookAsync(webhookId)).GetProperty("verificationStatus").GetString());
     }
 
+    [Fact]
+    public async Task ResendDelivery_to_a_pending_webhook_is_a_409_and_sends_nothing()
+    {
+        await using var host = await StartAsync();
+        await using var receiver = await Receiver.StartAsync();
+        var tenant = await host.NewTenantAsync();
+        var webhookId = (await tenant.CreateWebhookAsync(new { url = receiver.Url("/ok") })).Id();
+        var eventId = await tenant.PublishAsync(Completed);
+        await Eventually.Async(async () => await tenant.DeliveryAsync(webhookId, eventId) is not null, Patience, "the delivery is fanned out");
+
+        using var resend = await tenant.Http.PostAsync($"{tenant.DeliveriesPath(webhookId)}/{eventId}/resend", null);
+        await resend.AssertErrorAsync(409, "verificationStatus");
+        await Task.Delay(1000);
+
+        // Only the challenge reached the endpoint.
+        Assert.All(receiver.Deliveries, d => Assert.NotEqual(eventId, d.Id));
+        Assert.Empty(await tenant.AttemptsAsync(webhookId, eventId));
+    }
+
     private static async Task<JsonElement> WaitForStatusAsync(Tenant tenant, string webhookId, string status)
     {
         JsonElement last = default;

@@ -178,7 +178,7 @@ public sealed class AttemptProcessor(
         if (slot is { } at)
         {
             // Every storage read is done: what a receiver measures is the spacing of the slots, not of storage latencies.
-            now = await throttle.WaitForAsync(at, cancellationToken);
+            now = await throttle.WaitForAsync(webhook.Id, webhook.RateLimitPerSecond ?? 1, at, cancellationToken);
         }
 
         return (await sender.SendAsync(webhook.Url, e.Id, now, Body(e), signing, Timeout, cancellationToken), now);

@@ -1,6 +1,8 @@
+using System.Collections.Concurrent;
 using Azure;
 using Azure.Data.Tables;
 using Microsoft.Extensions.Logging;
+using WebhookFunctions.Core.Failures;
 using WebhookFunctions.Core.Storage;
 
 namespace WebhookFunctions.Core.Throttling;
@@ -31,10 +33,16 @@ public readonly record struct Admission(DateTimeOffset? Slot, TimeSpan Delay, bo
 /// <para>
 /// An attempt that cannot start within <see cref="MaxWait"/> takes no slot and uses up no attempt: it joins a
 /// line instead. The row's <c>Horizon</c> is the end of that line; each newcomer is given the next place in it,
-/// <c>1/rate</c> after the last, and its message comes back hidden until shortly before that place. Back in
-/// turn (the message says it is in line), it takes a real slot ahead of newcomers. The line only orders the
-/// work and spreads its messages out: the limit itself rests on the slots alone, so a place that is never used
-/// (a duplicate message, a crash) costs a little throughput, never an excess.
+/// <c>1/rate</c> after the last, and its message comes back, hidden, shortly before that place. Back in turn
+/// (the message says it is in line), it takes a real slot ahead of newcomers. The line only orders the work and
+/// spreads its messages out: the limit rests on the slots alone, so a place that is never used (a duplicate
+/// message, a crash) costs a little throughput, never an excess.
+/// </para>
+/// <para>
+/// Contention: the workers of one instance never race each other for the row. Their requests for one webhook
+/// are combined: one of them reads the row and answers every request waiting at that moment with one write,
+/// so an instance makes one read and one write per batch, however many workers wait, and only instances race.
+/// A batch that loses the race <see cref="MaxTries"/> times backs off through the queue.
 /// </para>
 /// </summary>
 public sealed class DeliveryThrottle(Tables tables, TimeProvider clock, ILogger<DeliveryThrottle> logger)
@@ -44,7 +52,6 @@ public sealed class DeliveryThrottle(Tables tables, TimeProvider clock, ILogger<
     /// <summary>The longest a worker waits in-process for its slot; a queue message is hidden for whole seconds, so shorter would not help.</summary>
     public static readonly TimeSpan MaxWait = TimeSpan.FromSeconds(1);
 
-    /// <summary>After this many lost races for the row, the attempt backs off through the queue rather than keep a storm of retries going.</summary>
     private const int MaxTries = 6;
 
     private const string NextSlot = nameof(NextSlot);
@@ -56,13 +63,26 @@ public sealed class DeliveryThrottle(Tables tables, TimeProvider clock, ILogger<
     /// </summary>
     private const string CreatedAt = nameof(CreatedAt);
 
-    /// <summary>
-    /// Workers of one instance take their turn at a webhook's row, so the races left are between instances.
-    /// Striped by webhook so memory stays bounded however many webhooks are throttled.
-    /// </summary>
-    private readonly SemaphoreSlim[] _stripes = Enumerable.Range(0, 64).Select(_ => new SemaphoreSlim(1, 1)).ToArray();
-
     private readonly TableClient _table = tables.Deliveries;
+
+    /// <summary>Requests waiting per webhook; an entry lives only while some are waiting, so memory follows the work in hand.</summary>
+    private readonly ConcurrentDictionary<string, Gate> _gates = new(StringComparer.Ordinal);
+
+    private sealed class Gate
+    {
+        public List<Request> Pending { get; } = [];
+
+        public bool Retired { get; set; }
+    }
+
+    private sealed class Request(int rate, bool inLine)
+    {
+        public int Rate { get; } = rate;
+
+        public bool InLine { get; } = inLine;
+
+        public TaskCompletionSource<Admission> Answer { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
 
     /// <summary>The gap between two slots: a whole number of ticks, rounded up so that the rate is never exceeded.</summary>
     public static long SpacingTicks(int ratePerSecond) => (TimeSpan.TicksPerSecond + ratePerSecond - 1) / ratePerSecond;
@@ -73,84 +93,187 @@ public sealed class DeliveryThrottle(Tables tables, TimeProvider clock, ILogger<
     /// </summary>
     public async Task<Admission> AdmitAsync(string webhookId, int ratePerSecond, bool inLine, CancellationToken cancellationToken)
     {
-        var spacing = SpacingTicks(ratePerSecond);
-        var stripe = _stripes[(int)((uint)StringComparer.Ordinal.GetHashCode(webhookId) % (uint)_stripes.Length)];
-        await stripe.WaitAsync(cancellationToken);
-        try
+        var request = new Request(ratePerSecond, inLine);
+        while (true)
         {
-            for (var tries = 0; tries < MaxTries; tries++)
+            var gate = _gates.GetOrAdd(webhookId, _ => new Gate());
+            bool lead;
+            lock (gate)
             {
-                if (tries > 0)
+                if (gate.Retired)
                 {
-                    await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(1, 5 << tries)), clock, cancellationToken);
+                    continue;
                 }
 
-                var found = await _table.GetEntityIfExistsAsync<TableEntity>(webhookId, RowKey, cancellationToken: cancellationToken);
-                var row = found.HasValue ? found.Value : null;
-                var now = clock.GetUtcNow();
-                var next = Math.Max(now.UtcTicks, row?.GetInt64(NextSlot) ?? 0);
-                var horizon = row?.GetInt64(Horizon) ?? 0;
-                var maxWait = now.UtcTicks + MaxWait.Ticks;
+                lead = gate.Pending.Count == 0;
+                gate.Pending.Add(request);
+            }
 
-                Admission admission;
-                long nextAfter = next, horizonAfter = horizon;
-                if (next <= maxWait && (inLine || horizon <= maxWait))
+            if (lead)
+            {
+                // The first request of a batch leads it, detached: a leader that waited for later batches would miss its own slot.
+                _ = Task.Run(() => LeadAsync(webhookId, gate), CancellationToken.None);
+            }
+
+            return await request.Answer.Task.WaitAsync(cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// Waits until <paramref name="slot"/> by the instance's clock and returns the time the attempt starts. A slot
+    /// already past by more than <see cref="Tolerance"/> (the process stalled, or storage answered late, between
+    /// taking it and sending) is not used: sending then would crowd the slots after it, so the attempt takes a
+    /// fresh one, ahead of newcomers. It gives up after <see cref="LateBudget"/>, failing the attempt as a storage
+    /// timeout does, rather than send outside the limit.
+    /// </summary>
+    public async Task<DateTimeOffset> WaitForAsync(string webhookId, int ratePerSecond, DateTimeOffset slot, CancellationToken cancellationToken)
+    {
+        var tolerance = Tolerance(ratePerSecond);
+        var giveUp = clock.GetUtcNow() + LateBudget;
+        while (true)
+        {
+            var wait = slot - clock.GetUtcNow();
+            if (wait > TimeSpan.Zero)
+            {
+                await Task.Delay(wait, clock, cancellationToken);
+            }
+
+            var now = clock.GetUtcNow();
+            if (now - slot <= tolerance)
+            {
+                return now;
+            }
+
+            if (now > giveUp)
+            {
+                throw new DependencyTimeoutException("The attempt could not be sent within its rate-limit slot; it is retried later.");
+            }
+
+            logger.LogDebug("Throttle slot of webhook {WebhookId} missed by {Late} ms; taking another", webhookId, (now - slot).TotalMilliseconds);
+            var admission = await AdmitAsync(webhookId, ratePerSecond, inLine: true, cancellationToken);
+            while (!admission.Admitted && clock.GetUtcNow() < giveUp)
+            {
+                await Task.Delay(admission.Delay, clock, cancellationToken);
+                admission = await AdmitAsync(webhookId, ratePerSecond, inLine: true, cancellationToken);
+            }
+
+            slot = admission.Slot ?? throw new DependencyTimeoutException("The attempt could not be sent within its rate-limit slot; it is retried later.");
+        }
+    }
+
+    /// <summary>
+    /// How late a slot may still be used: half the spacing keeps any one-second window at rate + 1, and 20 ms at
+    /// least, the precision a timer and a thread pool offer, so a high rate does not chase slots it cannot hit.
+    /// </summary>
+    public static TimeSpan Tolerance(int ratePerSecond) => TimeSpan.FromTicks(Math.Max(SpacingTicks(ratePerSecond) / 2, TimeSpan.TicksPerMillisecond * 20));
+
+    /// <summary>Well within an attempt's claim (the send's timeout and 30 s), so a claimed attempt is never sent after its claim ran out.</summary>
+    private static readonly TimeSpan LateBudget = TimeSpan.FromSeconds(20);
+
+    private async Task LeadAsync(string webhookId, Gate gate)
+    {
+        while (true)
+        {
+            List<Request> batch;
+            lock (gate)
+            {
+                batch = [.. gate.Pending];
+            }
+
+            try
+            {
+                var answers = await AnswerAsync(webhookId, batch);
+                for (var i = 0; i < batch.Count; i++)
                 {
-                    admission = Admission.SendAt(new DateTimeOffset(next, TimeSpan.Zero));
-                    nextAfter = next + spacing;
+                    batch[i].Answer.TrySetResult(answers[i]);
                 }
-                else if (inLine)
+            }
+            catch (Exception exception)
+            {
+                // Storage failed: each waiting attempt fails as any storage failure does, and its message comes back.
+                batch.ForEach(r => r.Answer.TrySetException(exception));
+            }
+
+            lock (gate)
+            {
+                gate.Pending.RemoveRange(0, batch.Count);
+                if (gate.Pending.Count == 0)
                 {
-                    // Its place came up while earlier ones still hold the next second: back shortly, still in line. Nothing to write.
-                    return Admission.Later(TimeSpan.FromTicks(next - now.UtcTicks), inLine: true);
+                    gate.Retired = true;
+                    _gates.TryRemove(new KeyValuePair<string, Gate>(webhookId, gate));
+                    return;
+                }
+            }
+        }
+    }
+
+    /// <summary>Answers a batch with one read and one conditional write of the row, trying again if another instance wrote first.</summary>
+    private async Task<Admission[]> AnswerAsync(string webhookId, List<Request> batch)
+    {
+        // A limit just changed by a PATCH may differ between requests: the lowest is the safe one.
+        var spacing = SpacingTicks(batch.Min(r => r.Rate));
+        // Attempts that waited their turn go before newcomers; within each, in the order they asked.
+        var order = Enumerable.Range(0, batch.Count).OrderBy(i => batch[i].InLine ? 0 : 1).ToArray();
+        for (var tries = 0; tries < MaxTries; tries++)
+        {
+            if (tries > 0)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(1, 5 << tries)), clock);
+            }
+
+            var found = await _table.GetEntityIfExistsAsync<TableEntity>(webhookId, RowKey);
+            var row = found.HasValue ? found.Value : null;
+            var now = clock.GetUtcNow().UtcTicks;
+            var next = Math.Max(now, row?.GetInt64(NextSlot) ?? 0);
+            var horizon = row?.GetInt64(Horizon) ?? 0;
+            var latest = now + MaxWait.Ticks;
+            var answers = new Admission[batch.Count];
+            foreach (var i in order)
+            {
+                if (next <= latest && (batch[i].InLine || horizon <= latest))
+                {
+                    answers[i] = Admission.SendAt(new DateTimeOffset(next, TimeSpan.Zero));
+                    next += spacing;
+                }
+                else if (batch[i].InLine)
+                {
+                    // Its place came up while earlier ones still hold the next second: back shortly, still in line.
+                    answers[i] = Admission.Later(TimeSpan.FromTicks(next - now), inLine: true);
                 }
                 else
                 {
                     var place = Math.Max(next, horizon);
-                    admission = Admission.Later(TimeSpan.FromTicks(place - now.UtcTicks), inLine: true);
-                    horizonAfter = place + spacing;
-                }
-
-                if (await TryWriteAsync(webhookId, row, nextAfter, horizonAfter, now, cancellationToken))
-                {
-                    return admission;
+                    answers[i] = Admission.Later(TimeSpan.FromTicks(place - now), inLine: true);
+                    horizon = place + spacing;
                 }
             }
-        }
-        finally
-        {
-            stripe.Release();
+
+            if (await TryWriteAsync(webhookId, row, next, horizon, now))
+            {
+                return answers;
+            }
         }
 
-        logger.LogInformation("Throttle of webhook {WebhookId} contended {Tries} times; the attempt comes back through the queue", webhookId, MaxTries);
-        return Admission.Later(TimeSpan.FromMilliseconds(1000 + Random.Shared.Next(0, 1000)), inLine);
+        logger.LogInformation("Throttle of webhook {WebhookId} lost the race for its row {Tries} times; {Count} attempts come back through the queue",
+            webhookId, MaxTries, batch.Count);
+        return batch.Select(r => Admission.Later(TimeSpan.FromMilliseconds(1000 + Random.Shared.Next(0, 1000)), r.InLine)).ToArray();
     }
 
-    /// <summary>Waits until <paramref name="slot"/> by the instance's clock and returns the time the attempt starts.</summary>
-    public async Task<DateTimeOffset> WaitForAsync(DateTimeOffset slot, CancellationToken cancellationToken)
+    private async Task<bool> TryWriteAsync(string webhookId, TableEntity? current, long nextSlot, long horizon, long now)
     {
-        var wait = slot - clock.GetUtcNow();
-        if (wait > TimeSpan.Zero)
+        var row = new TableEntity(webhookId, RowKey)
         {
-            await Task.Delay(wait, clock, cancellationToken);
-        }
-
-        return clock.GetUtcNow();
-    }
-
-    private async Task<bool> TryWriteAsync(
-        string webhookId, TableEntity? current, long nextSlot, long horizon, DateTimeOffset now, CancellationToken cancellationToken)
-    {
-        var row = new TableEntity(webhookId, RowKey) { [NextSlot] = nextSlot, [Horizon] = horizon, [CreatedAt] = now };
+            [NextSlot] = nextSlot, [Horizon] = horizon, [CreatedAt] = new DateTimeOffset(now, TimeSpan.Zero),
+        };
         try
         {
             if (current is null)
             {
-                await _table.AddEntityAsync(row, cancellationToken);
+                await _table.AddEntityAsync(row);
             }
             else
             {
-                await _table.UpdateEntityAsync(row, current.ETag, TableUpdateMode.Replace, cancellationToken);
+                await _table.UpdateEntityAsync(row, current.ETag, TableUpdateMode.Replace);
             }
 
             return true;

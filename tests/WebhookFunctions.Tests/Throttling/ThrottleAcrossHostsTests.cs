@@ -31,7 +31,7 @@ public sealed class ThrottleAcrossHostsTests(ITestOutputHelper output)
         await using var receiver = await Receiver.StartAsync();
         await using var setup = await TestHost.StartAsync(connectionString, null, "Webhooks:AllowPrivateNetworks=true", "Webhooks:AllowInsecureUrls=true");
         var tenant = await setup.NewTenantAsync();
-        var webhookId = (await tenant.CreateWebhookAsync(new { url = receiver.Url("/fragile"), rateLimitPerSecond = Rate })).Id();
+        var webhookId = (await tenant.CreateWebhookAsync(new { url = receiver.Url("/fragile"), rateLimitPerSecond = Environment.GetEnvironmentVariable("NO_LIMIT") is null ? Rate : (int?)null })).Id();
 
         string[] settings =
         [
@@ -44,16 +44,22 @@ public sealed class ThrottleAcrossHostsTests(ITestOutputHelper output)
         var published = new ConcurrentBag<string>();
         var next = 0;
         var clock = Stopwatch.StartNew();
+        using var stop = new CancellationTokenSource();
+        var progress = Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                await Task.Delay(10_000, stop.Token).ContinueWith(_ => { }, TaskScheduler.Default);
+                output.WriteLine($"{clock.Elapsed.TotalSeconds:F0} s: {published.Count} published, {receiver.Deliveries.Count} received");
+            }
+        });
         await Task.WhenAll(Enumerable.Range(0, Publishers).Select(i => Task.Run(async () =>
         {
             using var client = new HttpClient { BaseAddress = (i % 2 == 0 ? one : two).BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
             client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", tenant.ApiKey);
-            while (Interlocked.Increment(ref next) <= Events)
+            for (var n = Interlocked.Increment(ref next); n <= Events; n = Interlocked.Increment(ref next))
             {
-                using var response = await client.PostAsync(tenant.EventsPath(), Http.Json(new { eventType = "session.completed", payload = new { n = Guid.NewGuid() } }));
-                var body = await response.BodyAsync();
-                Assert.True(response.StatusCode == HttpStatusCode.Accepted, $"publish: {(int)response.StatusCode} {body}");
-                published.Add(body.Id());
+                published.Add(await PublishAsync(client, tenant, n));
             }
         })));
         output.WriteLine($"{Events} events published in {clock.Elapsed.TotalSeconds:F1} s");
@@ -61,6 +67,8 @@ public sealed class ThrottleAcrossHostsTests(ITestOutputHelper output)
         await Eventually.Async(() => receiver.Deliveries.Select(d => d.Id).Distinct().Count() >= Events, TimeSpan.FromSeconds(150),
             () => $"every event at the receiver (got {receiver.Deliveries.Count} after {clock.Elapsed.TotalSeconds:F0} s); host output:\n{Tail(one.Output)}");
         await Task.Delay(2000);
+        await stop.CancelAsync();
+        await progress;
 
         var arrivals = receiver.Deliveries.ToList();
         var most = Windows.MostInOneSecond(arrivals.Select(d => d.ReceivedAt));
@@ -73,8 +81,8 @@ public sealed class ThrottleAcrossHostsTests(ITestOutputHelper output)
             + $"p99 {displacement[displacement.Count * 99 / 100]}, max {displacement[^1]} places");
 
         Assert.True(most <= MostAllowed, $"{most} attempts arrived within one second; the limit is {Rate}");
-        Assert.Equal(Events, arrivals.Count);
-        Assert.Equal(published.Order(StringComparer.Ordinal), arrivals.Select(d => d.Id).Order(StringComparer.Ordinal));
+        // At least once: a POST whose recording storage lost is made again, and counts in the windows above like any other.
+        Assert.Equal(published.Order(StringComparer.Ordinal), arrivals.Select(d => d.Id).Distinct().Order(StringComparer.Ordinal));
 
         var deliveries = await AllDeliveriesAsync(tenant, webhookId);
         Assert.Equal(Events, deliveries.Count);
@@ -83,6 +91,27 @@ public sealed class ThrottleAcrossHostsTests(ITestOutputHelper output)
             Assert.Equal("SUCCEEDED", d.GetProperty("status").GetString());
             Assert.Equal(1, d.GetProperty("attempts").GetInt32());
         });
+    }
+
+    /// <summary>
+    /// One event, published again under the same externalId if storage stalls (a 5xx on a loaded machine):
+    /// the replay answers with the original event, so nothing is published twice.
+    /// </summary>
+    private static async Task<string> PublishAsync(HttpClient client, Tenant tenant, int n)
+    {
+        for (var tries = 1; ; tries++)
+        {
+            using var response = await client.PostAsync(tenant.EventsPath(),
+                Http.Json(new { eventType = "session.completed", payload = new { n }, externalId = $"throttle-{n}" }));
+            var body = await response.BodyAsync();
+            if (response.StatusCode is HttpStatusCode.Accepted or HttpStatusCode.OK)
+            {
+                return body.Id();
+            }
+
+            Assert.True((int)response.StatusCode >= 500 && tries < 5, $"publish {n}: {(int)response.StatusCode} {body}");
+            await Task.Delay(500);
+        }
     }
 
     private static async Task<List<JsonElement>> AllDeliveriesAsync(Tenant tenant, string webhookId)

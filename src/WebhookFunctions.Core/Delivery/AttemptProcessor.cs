@@ -199,6 +199,10 @@ public sealed class AttemptProcessor(
         if (!admission.Admitted)
         {
             await queues.SendAsync(message with { InLine = admission.InLine }, admission.Delay, cancellationToken);
+            if (message.ManualId is null && admission.Delay >= TimeSpan.FromSeconds(_options.RedriveAfterSeconds) / 2)
+            {
+                await deliveries.PostponePendingAsync(message.WebhookId, message.EventId, clock.GetUtcNow() + admission.Delay, cancellationToken);
+            }
         }
 
         return admission;

@@ -213,6 +213,23 @@ public sealed class DeliveryStore(Tables tables)
         }
     }
 
+    /// <summary>
+    /// Moves a pending delivery's marker to <paramref name="until"/>, when its attempt waits in a throttled webhook's
+    /// line, so the sweep does not take the wait for lost work and re-drive it. Only an existing marker: a delivery
+    /// settled meanwhile keeps none.
+    /// </summary>
+    public async Task PostponePendingAsync(string webhookId, string eventId, DateTimeOffset until, CancellationToken cancellationToken)
+    {
+        var marker = new TableEntity(webhookId, DeliveryEntity.PendingRowKeyOf(eventId)) { ["NextAttemptAt"] = until, ["RedrivenAt"] = until };
+        try
+        {
+            await _table.UpdateEntityAsync(marker, ETag.All, TableUpdateMode.Merge, cancellationToken);
+        }
+        catch (RequestFailedException exception) when (exception.Status == 404)
+        {
+        }
+    }
+
     /// <summary>Pending markers of one webhook, for the sweep.</summary>
     public IAsyncEnumerable<TableEntity> PendingAsync(string webhookId, CancellationToken cancellationToken) =>
         _table.QueryAsync<TableEntity>(

@@ -64,7 +64,7 @@ public sealed class ThrottleAcrossHostsTests(ITestOutputHelper output)
         })));
         output.WriteLine($"{Events} events published in {clock.Elapsed.TotalSeconds:F1} s");
 
-        await Eventually.Async(() => receiver.Deliveries.Select(d => d.Id).Distinct().Count() >= Events, TimeSpan.FromSeconds(150),
+        await Eventually.Async(() => receiver.Deliveries.Select(d => d.Id).Distinct().Count() >= Events, TimeSpan.FromSeconds(240),
             () => $"every event at the receiver (got {receiver.Deliveries.Count} after {clock.Elapsed.TotalSeconds:F0} s); host output:\n{Tail(one.Output)}");
         await Task.Delay(2000);
         await stop.CancelAsync();
@@ -76,6 +76,7 @@ public sealed class ThrottleAcrossHostsTests(ITestOutputHelper output)
         var order = arrivals.OrderBy(d => d.ReceivedAt).Select(d => d.Id).ToList();
         var publishedOrder = published.Order(StringComparer.Ordinal).ToList();
         var displacement = order.Select((id, i) => Math.Abs(publishedOrder.IndexOf(id) - i)).Order().ToList();
+        output.WriteLine("host one:\n" + Tail(one.Output) + "\nhost two:\n" + Tail(two.Output));
         output.WriteLine($"{arrivals.Count} POSTs for {Events} events over {span.TotalSeconds:F1} s ({arrivals.Count / span.TotalSeconds:F1}/s); "
             + $"most in any one-second window: {most} (limit {Rate}); order displacement p50 {displacement[displacement.Count / 2]}, "
             + $"p99 {displacement[displacement.Count * 99 / 100]}, max {displacement[^1]} places");
@@ -128,5 +129,14 @@ public sealed class ThrottleAcrossHostsTests(ITestOutputHelper output)
         return all;
     }
 
-    private static string Tail(string text) => string.Join('\n', text.Split('\n').TakeLast(40));
+    /// <summary>The host's warnings and errors, counted by their message (its first line after the level).</summary>
+    private static string Tail(string text)
+    {
+        var lines = text.Split('\n');
+        var counts = lines.Select((l, i) => (l, i)).Where(x => x.l.StartsWith("warn:", StringComparison.Ordinal) || x.l.StartsWith("fail:", StringComparison.Ordinal))
+            .Select(x => x.l + " " + (x.i + 1 < lines.Length ? lines[x.i + 1].Trim() : ""))
+            .Select(l => l.Length > 160 ? l[..160] : l)
+            .GroupBy(l => l).OrderByDescending(g => g.Count()).Take(15).Select(g => $"{g.Count()} × {g.Key}");
+        return string.Join('\n', counts);
+    }
 }

@@ -72,6 +72,10 @@ public sealed class ThrottleAcrossHostsTests(ITestOutputHelper output)
 
         var arrivals = receiver.Deliveries.ToList();
         var most = Windows.MostInOneSecond(arrivals.Select(d => d.ReceivedAt));
+        var sorted = arrivals.Select(d => d.ReceivedAt).Order().ToList();
+        var gaps = sorted.Zip(sorted.Skip(1), (x, y) => y - x).Where(g => g > TimeSpan.FromSeconds(1)).ToList();
+        output.WriteLine($"pauses over 1 s in arrivals (a stalled machine releases held work, or the receiver stamps a backlog at once): {gaps.Count}, "
+            + $"longest {(gaps.Count == 0 ? 0 : gaps.Max().TotalSeconds):F1} s");
         var span = arrivals.Max(d => d.ReceivedAt) - arrivals.Min(d => d.ReceivedAt);
         var order = arrivals.OrderBy(d => d.ReceivedAt).Select(d => d.Id).ToList();
         var publishedOrder = published.Order(StringComparer.Ordinal).ToList();

@@ -65,6 +65,8 @@ public sealed class ApiExecution(IOptions<ApiOptions> options, ILogger<ApiExecut
                 return ApiResults.Error(499, "The client closed the request.");
             case OperationCanceledException:
             case TimeoutException:
+            // The storage client's own verdict after every try timed out: "Retry failed after N tries".
+            case AggregateException { InnerExceptions: var tries } when tries.All(e => e is OperationCanceledException or TimeoutException):
                 logger.LogWarning("Request {RequestId} exceeded its deadline (deadline expired: {DeadlineExpired})", scope.RequestId, scope.DeadlineExpired);
                 return ApiResults.Error(StatusCodes.Status504GatewayTimeout);
             case RequestFailedException { Status: StatusCodes.Status429TooManyRequests } throttled:

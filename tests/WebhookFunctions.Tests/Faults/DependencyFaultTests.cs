@@ -57,4 +57,26 @@ public sealed class DependencyFaultTests(ApiFixture fixture)
         Assert.Equal("A downstream dependency did not respond in time.", error.GetProperty("message").GetString());
         Assert.InRange(stopwatch.Elapsed.TotalSeconds, 2.5, 4);
     }
+
+    [Fact]
+    public async Task Storage_whose_every_try_times_out_gives_504_before_the_request_deadline()
+    {
+        // Each try gives up after a second and the client retries once, well inside the request's own 10 s:
+        // the storage client then throws its own aggregate of timeouts, which is a 504 like the deadline's.
+        var (proxy, host, tenant) = await StartBehindProxyAsync("Api:RequestTimeoutSeconds=10", "Storage:NetworkTimeoutSeconds=1", "Storage:MaxRetries=1");
+        await using var _ = proxy;
+        await using var __ = host;
+        var created = await tenant.CreateWebhookAsync(new { url = Http.UniqueUrl() });
+
+        proxy.Hang = true;
+        proxy.Refuse();
+        proxy.Resume();
+        var stopwatch = Stopwatch.StartNew();
+        using var response = await tenant.Http.GetAsync(tenant.WebhookPath(created.GetProperty("id").GetString()!));
+        stopwatch.Stop();
+
+        var error = await response.AssertErrorAsync(504);
+        Assert.Equal("A downstream dependency did not respond in time.", error.GetProperty("message").GetString());
+        Assert.True(stopwatch.Elapsed < TimeSpan.FromSeconds(8), $"took {stopwatch.Elapsed}");
+    }
 }

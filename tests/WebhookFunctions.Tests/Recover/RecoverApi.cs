@@ -42,8 +42,8 @@ public static class RecoverApi
     }
 
     /// <summary>
-    /// Waits until the job is no longer RUNNING and returns it; fails with the last state seen. A 5xx
-    /// is read again: a host busy with thousands of deliveries on Azurite's one thread may time out a read.
+    /// Waits until the job is no longer RUNNING and returns it; fails with the last state seen. A 502, 503
+    /// or 504 is read again: a host busy with thousands of deliveries on Azurite's one thread may time out a read.
     /// </summary>
     public static async Task<JsonElement> WaitForJobAsync(this Tenant tenant, string location, TimeSpan within, Func<string>? context = null)
     {
@@ -69,11 +69,11 @@ public static class RecoverApi
         }
     }
 
-    /// <summary>The job, or null when the host answered 5xx; anything else but 200 fails the test.</summary>
+    /// <summary>The job, or null when storage was too busy to answer (502, 503, 504); anything else but 200, a 500 included, fails the test.</summary>
     public static async Task<JsonElement?> TryGetJobAsync(this Tenant tenant, string location)
     {
         using var response = await tenant.Http.GetAsync(location);
-        if ((int)response.StatusCode >= 500)
+        if (response.StatusCode is HttpStatusCode.BadGateway or HttpStatusCode.ServiceUnavailable or HttpStatusCode.GatewayTimeout)
         {
             return null;
         }

@@ -97,6 +97,15 @@ public static class AdminCli
         });
         configure?.Invoke(builder.Configuration);
 
+        // Azurite's development storage by default in Development. Set here rather than in an
+        // appsettings.Development.json: a file of that name in this project is copied into every project
+        // that references it (the tests), where it replaced the standalone host's own.
+        if (builder.Environment.IsDevelopment()
+            && builder.Configuration["Storage:ConnectionString"] is null && builder.Configuration["Storage:TableServiceUri"] is null)
+        {
+            builder.Configuration["Storage:ConnectionString"] = "UseDevelopmentStorage=true";
+        }
+
         // The content root is the output folder, so a relative key file must be taken from the
         // repository root, as the standalone host does: both then use the same local secret-store key.
         const string KeyFile = $"{LocalSecretsOptions.Section}:{nameof(LocalSecretsOptions.KeyFile)}";

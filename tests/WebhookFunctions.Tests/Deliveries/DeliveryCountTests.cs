@@ -97,6 +97,7 @@ public sealed class DeliveryCountTests(ApiFixture fixture, ITestOutputHelper out
         output.WriteLine($"{Events * Webhooks} deliveries settled after {stopwatch.Elapsed.TotalSeconds:0.0} s; {receiver.Deliveries.Count} requests received; {unavailable} polls failed");
         output.WriteLine(Troubles(host));
         await Task.Delay(1000);
+        var failedHandlings = host.Logs.Lines.Count(l => l.Contains("Handling message", StringComparison.Ordinal) && l.Contains("-attempts failed", StringComparison.Ordinal));
         foreach (var (id, path) in webhooks)
         {
             var webhook = await tenant.WebhookAsync(id);
@@ -108,9 +109,13 @@ public sealed class DeliveryCountTests(ApiFixture fixture, ITestOutputHelper out
 
             Assert.Equal(Events, settled[id].Select(d => d.GetProperty("eventId").GetString()).Distinct().Count());
             Assert.Equal(recorded, successes + failures);
-            Assert.Equal(received, recorded);
-            Assert.Equal(answered.GetValueOrDefault((path, 204)), successes);
-            Assert.Equal(answered.GetValueOrDefault((path, 500)), failures);
+
+            // At least once: a POST whose record then failed in storage (the worker logs it, and the message
+            // comes back) is sent again, so the receiver may hold one more POST per such failure, never fewer.
+            var unrecorded = received - recorded;
+            Assert.InRange(unrecorded, 0, failedHandlings);
+            Assert.InRange(answered.GetValueOrDefault((path, 204)), successes, successes + unrecorded);
+            Assert.InRange(answered.GetValueOrDefault((path, 500)), failures, failures + unrecorded);
             Assert.Equal(settled[id].Count(d => d.GetProperty("status").GetString() == "SUCCEEDED"), successes);
             Assert.InRange(failures, 1, recorded - 1);
         }

@@ -194,7 +194,9 @@ public sealed class DeliveryBench(
         }
 
         // Publish-to-receiver latency at half the host's drain rate, publishing through the delivering host's API.
-        var eventsPerSecond = Math.Max(1, hostDrain.PerSecond / 2 / WebhooksPerEvent);
+        // Math.Max passes a NaN through: a drain rate that could not be measured (seen once in CI) paces at 1/s.
+        var halfDrain = hostDrain.PerSecond / 2 / WebhooksPerEvent;
+        var eventsPerSecond = double.IsFinite(halfDrain) ? Math.Max(1, halfDrain) : 1;
         var seconds = quick ? 4 : 15;
         var events = Math.Max(5, (int)(eventsPerSecond * seconds));
         Console.Error.WriteLine($"Publishing {events} events at {eventsPerSecond:F1}/s ({eventsPerSecond * WebhooksPerEvent:F0} deliveries/s) through the host...");

@@ -57,7 +57,7 @@ public static class RecoverBench
         [
             $"Storage:ConnectionString={connectionString}", $"LocalSecrets:Key={localSecretsKey}",
             "Delivery:RunWorkers=true", "Delivery:QueuePrefix=benchrecover", "Delivery:SweepIntervalSeconds=3600",
-            "Storage:NetworkTimeoutSeconds=30", "Webhooks:AllowPrivateNetworks=true", "Webhooks:AllowInsecureUrls=true",
+            "Storage:NetworkTimeoutSeconds=30", "Webhooks:AllowPrivateNetworks=true", "Webhooks:AllowInsecureUrls=true", "Webhooks:RequireVerification=false",
             "Limits:RequestsPerSecondPerKey=1000000", "Limits:BurstPerKey=1000000", "Limits:CostlyPerMinutePerKey=1000000",
         ], CancellationToken.None);
         using var http = new HttpClient { BaseAddress = host.BaseAddress, Timeout = TimeSpan.FromSeconds(120) };

@@ -53,15 +53,22 @@ public sealed class AttemptProcessor(
 
     private async Task ScheduledAsync(AttemptMessage message, CancellationToken cancellationToken)
     {
+        // The three reads an attempt needs go out together: the message names the webhook and the event, so the
+        // first attempt waits for one storage round trip here rather than three. In the rare case the delivery turns
+        // out not to need this attempt (a duplicate message), two reads were wasted.
+        var webhookRead = webhooks.FindAsync(message.MerchantId, message.ApplicationId, message.WebhookId, cancellationToken);
+        var eventRead = events.FindAsync(message.ApplicationId, message.EventId, cancellationToken);
         var delivery = await deliveries.FindAsync(message.WebhookId, message.EventId, cancellationToken);
         if (delivery is null || delivery.Status != DeliveryStatus.Pending || message.Attempt != delivery.ScheduledAttempts + 1)
         {
+            Abandon(webhookRead, eventRead);
             return;
         }
 
         var now = clock.GetUtcNow();
         if (delivery.ClaimedAttempt == message.Attempt && delivery.ClaimedUntil > now)
         {
+            Abandon(webhookRead, eventRead);
             return;
         }
 
@@ -70,6 +77,7 @@ public sealed class AttemptProcessor(
             if (due - now > TimeSpan.FromSeconds(1))
             {
                 // Early: a wait longer than a queue message can be hidden, or a re-drive. Come back when due.
+                Abandon(webhookRead, eventRead);
                 await queues.SendAsync(message, due - now, cancellationToken);
                 return;
             }
@@ -80,9 +88,10 @@ public sealed class AttemptProcessor(
             now = clock.GetUtcNow();
         }
 
-        var webhook = await webhooks.FindAsync(delivery.MerchantId, delivery.ApplicationId, delivery.WebhookId, cancellationToken);
+        var webhook = await webhookRead;
         if (webhook is null || !webhook.IsActive)
         {
+            Abandon(eventRead);
             var reason = webhook is null ? SkippedReasons.WebhookDeleted : SkippedReasons.WebhookInactive;
             await deliveries.TrySettleAsync(delivery, delivery with
             {
@@ -94,22 +103,25 @@ public sealed class AttemptProcessor(
         // An owner who has not agreed to receive events gets none: the delivery waits, no attempt recorded.
         if (await verification.HoldAsync(delivery, webhook, message, cancellationToken))
         {
+            Abandon(eventRead);
             return;
         }
 
         var admission = await ThrottleAsync(webhook, message, cancellationToken);
         if (admission is { Admitted: false })
         {
+            Abandon(eventRead);
             return;
         }
 
         var claimed = await deliveries.TryReplaceAsync(delivery with { ClaimedAttempt = message.Attempt, ClaimedUntil = now + ClaimLease }, cancellationToken);
         if (claimed is null)
         {
+            Abandon(eventRead);
             return;
         }
 
-        var e = await events.FindAsync(delivery.ApplicationId, delivery.EventId, cancellationToken);
+        var e = await eventRead;
         if (e is null)
         {
             return;
@@ -128,6 +140,15 @@ public sealed class AttemptProcessor(
         }
 
         await DisableIfDeadAsync(webhook, result, recorded.Stats, cancellationToken);
+    }
+
+    /// <summary>Reads started ahead and no longer wanted: a failure of theirs is not this attempt's failure, and is not left unobserved.</summary>
+    private static void Abandon(params Task[] reads)
+    {
+        foreach (var read in reads)
+        {
+            read.ContinueWith(static r => _ = r.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+        }
     }
 
     private async Task ManualAsync(AttemptMessage message, CancellationToken cancellationToken)

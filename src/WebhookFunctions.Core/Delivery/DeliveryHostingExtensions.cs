@@ -27,6 +27,7 @@ public static class DeliveryHostingExtensions
         services.AddSingleton<Marker>();
         services.AddOptions<DeliveryOptions>().BindConfiguration(DeliveryOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<EventOptions>().BindConfiguration(EventOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.TryAddSingleton<QueueSignals>();
         services.TryAddSingleton<DeliveryQueues>();
         services.AddHostedService<QueueInitializer>();
         services.AddSingleton<EventStore>();

@@ -19,7 +19,7 @@ public sealed record AttemptMessage(
     string MerchantId, string ApplicationId, string WebhookId, string EventId, int Attempt, string? ManualId = null, bool InLine = false);
 
 /// <summary>The work queues. Messages are Base64-encoded, which is what the Functions queue trigger expects.</summary>
-public sealed class DeliveryQueues(QueueServiceClient service, IOptions<DeliveryOptions> options)
+public sealed class DeliveryQueues(QueueServiceClient service, IOptions<DeliveryOptions> options, QueueSignals signals)
 {
     public const string DefaultPrefix = "webhook";
 
@@ -51,16 +51,26 @@ public sealed class DeliveryQueues(QueueServiceClient service, IOptions<Delivery
         }
     }
 
-    public Task SendAsync(FanOutMessage message, CancellationToken cancellationToken) =>
-        FanOut.SendMessageAsync(Serialize(message), cancellationToken);
+    public async Task SendAsync(FanOutMessage message, CancellationToken cancellationToken)
+    {
+        await FanOut.SendMessageAsync(Serialize(message), cancellationToken);
+        signals.Notify(FanOut.Name);
+    }
 
-    public Task SendAsync(JobMessage message, CancellationToken cancellationToken) =>
-        Jobs.SendMessageAsync(Serialize(message), cancellationToken);
+    public async Task SendAsync(JobMessage message, CancellationToken cancellationToken)
+    {
+        await Jobs.SendMessageAsync(Serialize(message), cancellationToken);
+        signals.Notify(Jobs.Name);
+    }
 
-    public Task SendAsync(AttemptMessage message, TimeSpan delay, CancellationToken cancellationToken)
+    public async Task SendAsync(AttemptMessage message, TimeSpan delay, CancellationToken cancellationToken)
     {
         var visibility = delay <= TimeSpan.Zero ? (TimeSpan?)null : delay > MaxVisibilityDelay ? MaxVisibilityDelay : delay;
-        return Attempts.SendMessageAsync(Serialize(message), visibility, cancellationToken: cancellationToken);
+        await Attempts.SendMessageAsync(Serialize(message), visibility, cancellationToken: cancellationToken);
+        if (visibility is null)
+        {
+            signals.Notify(Attempts.Name);
+        }
     }
 
     public static string Serialize<T>(T message) => JsonSerializer.Serialize(message, ApiJson.Options);

@@ -19,6 +19,7 @@ namespace WebhookFunctions.Core.Delivery;
 /// </summary>
 public sealed class DeliveryWorkers(
     DeliveryQueues queues,
+    QueueSignals signals,
     FanOutProcessor fanOut,
     AttemptProcessor attempts,
     JobProcessor jobs,
@@ -79,8 +80,9 @@ public sealed class DeliveryWorkers(
                 }
                 if (received.Length == 0)
                 {
-                    await Task.Delay(idle, stoppingToken);
-                    idle = TimeSpan.FromTicks(Math.Min(idle.Ticks * 2, MaxPoll.Ticks));
+                    idle = await signals.WaitAsync(queue.Name, idle, stoppingToken)
+                        ? MinPoll
+                        : TimeSpan.FromTicks(Math.Min(idle.Ticks * 2, MaxPoll.Ticks));
                     continue;
                 }
 

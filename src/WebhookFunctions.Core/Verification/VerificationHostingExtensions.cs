@@ -13,6 +13,7 @@ public static class VerificationHostingExtensions
     public static IServiceCollection AddWebhookVerification(this IServiceCollection services)
     {
         services.AddOptions<DeliveryOptions>().BindConfiguration(DeliveryOptions.Section);
+        services.TryAddSingleton<QueueSignals>();
         services.TryAddSingleton<DeliveryQueues>();
         services.AddSingleton<VerificationLinks>();
         services.AddSingleton<VerificationStore>();

@@ -36,12 +36,9 @@ public sealed class EventPublisher(
             }
         }
 
+        // An externalId is not looked up first: the insert's index row fails if it is taken, so a first publish (the
+        // common case) makes one storage call before the fan-out message, as a publish without one does.
         var requestHash = EventEntity.RequestHash(draft.EventType, draft.Payload.Span);
-        if (draft.ExternalId is { } externalId && await ReplayAsync(applicationId, externalId, requestHash, cancellationToken) is { } earlier)
-        {
-            return earlier;
-        }
-
         var e = new EventRecord
         {
             Id = Ids.New(),
@@ -55,7 +52,7 @@ public sealed class EventPublisher(
         };
         if (await events.TryInsertAsync(e, requestHash, cancellationToken) is null)
         {
-            // Another publish with this externalId won the race between our look-up and our insert.
+            // The externalId is taken, by an earlier publish (a replay) or a concurrent one: answer with that event.
             return await ReplayAsync(applicationId, draft.ExternalId!, requestHash, cancellationToken)
                 ?? throw new ConflictException("Too many concurrent publishes with this externalId; retry the request.");
         }
